@@ -1,0 +1,23 @@
+# Lotse container image: non-root, data in a volume, config mounted read-only.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+RUN useradd --system --create-home --uid 10001 lotse \
+ && mkdir -p /data /config && chown lotse:lotse /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY commands ./commands
+COPY knowledge ./knowledge
+COPY devtools ./devtools
+# The default synonym table and the example config live in config/ next to the code.
+COPY config ./config
+RUN pip install --no-cache-dir -e .
+
+USER lotse
+VOLUME ["/data"]
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["lotse", "health", "--config", "/config/lotse.yaml"]
+ENTRYPOINT ["lotse"]
+CMD ["run", "--config", "/config/lotse.yaml"]

@@ -1,0 +1,68 @@
+"""Shared pieces: a local Synapse, a measuring client, process helpers."""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, RoomMessageNotice
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"n": len(values), "median": statistics.median(values), "p95": percentile(values, 0.95),
+            "min": min(values), "max": max(values)}
+
+
+class Prober:
+    """A measuring client: sends a message, notes when the reply to it arrives (long-poll sync)."""
+
+    def __init__(self, homeserver: str, user_id: str, password: str):
+        self.client = AsyncClient(homeserver, user_id, config=AsyncClientConfig(encryption_enabled=False))
+        self.password = password
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.seen: dict[str, float] = {}  # replies that arrived before anyone waited for them
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.client.login(self.password)
+        await self.client.sync(timeout=0)
+        self.task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            resp = await self.client.sync(timeout=30000)
+            now = time.perf_counter()
+            for info in getattr(resp, "rooms", None).join.values() if hasattr(resp, "rooms") else []:
+                for event in info.timeline.events:
+                    if isinstance(event, RoomMessageNotice):
+                        target = (event.source["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
+                        future = self.waiting.pop(target, None)
+                        if future and not future.done():
+                            future.set_result(now)
+                        elif target:
+                            self.seen[target] = now
+
+    async def round_trip(self, room_id: str, body: str) -> float:
+        """Seconds from sending to seeing the reply."""
+        start = time.perf_counter()
+        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+        if resp.event_id in self.seen:
+            return self.seen.pop(resp.event_id) - start
+        future = self.waiting.setdefault(resp.event_id, asyncio.get_running_loop().create_future())
+        arrived = await asyncio.wait_for(future, 30)
+        return arrived - start
+
+    async def close(self) -> None:
+        if self.task:
+            self.task.cancel()
+        await self.client.close()

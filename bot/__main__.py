@@ -1,0 +1,323 @@
+"""The `lotse` command line.
+
+    lotse run --config FILE            run the bot
+    lotse check-config FILE            validate a config file, report every problem
+    lotse init --homeserver URL ...    print a starter config (YAML) to stdout
+    lotse health --config FILE         exit 0 if the bot synced recently (container health check)
+    lotse import FILE --config FILE    import decisions and links from a network file (idempotent)
+    lotse directory import FILE --config FILE    import the directory (YAML network file or CSV)
+    lotse directory export --config FILE [--format yaml|csv]    print the directory
+    lotse export ics --config FILE [--out FILE]    all meetings as an iCalendar file
+    lotse report --config FILE --out DIR [--handlungsfeld ID ...] [--period "Q3 2026"] [--public]
+    lotse publish --config FILE --out DIR    the static public transparency site
+
+Config problems exit with code 2 and a readable list, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.config import ConfigError, load_config
+from bot.starter import StarterError, starter_config
+
+EXIT_CONFIG = 2
+
+
+def _report(exc: ConfigError) -> int:
+    print("The configuration has problems:", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def cmd_check(args) -> int:
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        return _report(exc)
+    print(f"{args.file}: OK ({len(config.network.handlungsfelder)} Handlungsfelder, {len(config.room_refs())} rooms)")
+    return 0
+
+
+def cmd_init(args) -> int:
+    try:
+        print(starter_config(args.homeserver, args.user_id, args.data_dir, args.network, args.allow_server, args.password_env), end="")
+    except StarterError as exc:
+        print(f"lotse init: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def configure_logging(level: str) -> None:
+    """Production logging. Lotse's own lines name command words and ids, never message text;
+    nio would log event contents at debug level, so it is held at warnings."""
+    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nio").setLevel(logging.WARNING)
+    for noisy in ("alembic", "apscheduler", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_run(args) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+    configure_logging(args.log_level)
+    from bot.app import serve
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(config, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_health(args) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+    from bot.app import HEARTBEAT_FILE
+
+    beat = config.storage.data_dir / HEARTBEAT_FILE
+    age = time.time() - beat.stat().st_mtime if beat.exists() else None
+    if age is None or age > args.max_age:
+        print("unhealthy: no recent sync", file=sys.stderr)
+        return 1
+    print(f"healthy: last sync {age:.0f} s ago")
+    return 0
+
+
+async def with_stores(config, action):
+    """Open the configured database, run `action(register, meetings, directory)`, close it."""
+    from knowledge.directory_service import DirectoryService
+    from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
+    from knowledge.synonyms import SynonymTable
+
+    db = Database(config.database_url)
+    await db.open()
+    try:
+        directory = DirectoryService(DirectoryRepository(db), SynonymTable.load(*config.directory.synonyms))
+        await directory.load()
+        return await action(RegisterRepository(db), MeetingRepository(db), directory)
+    finally:
+        await db.close()
+
+
+async def run_import(config, file: Path):
+    from bot.app import utcnow
+    from knowledge.importer import ImportResult, import_knowledge, import_meetings
+    from knowledge.knowledge_base import KnowledgeBase
+
+    async def action(register, meetings, directory):
+        now = utcnow()
+        hfs = {hf.id for hf in config.network.handlungsfelder}
+        result = await import_knowledge(KnowledgeBase(register), file, hfs, now)
+        rooms = {hf.room: f"hf:{hf.id}" for hf in config.network.handlungsfelder}
+        rooms[config.network.coordination_room] = "network"
+        imported = await import_meetings(meetings, file, rooms, now)
+        return ImportResult(result.created + imported.created, result.unchanged + imported.unchanged)
+
+    return await with_stores(config, action)
+
+
+def cmd_import(args) -> int:
+    from knowledge.importer import ImportProblems
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+    try:
+        result = asyncio.run(run_import(config, args.file))
+    except ImportProblems as exc:
+        print("Nothing was imported. The file has problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"imported {result.created} entries and meetings, {result.unchanged} were already there")
+    return 0
+
+
+async def run_directory_import(config, file: Path) -> int:
+    from bot.app import utcnow
+    from knowledge.directory_io import read_file
+
+    entries = read_file(file)
+
+    async def action(register, meetings, directory):
+        return await directory.import_entries(entries, f"import:{file.name}", utcnow())
+
+    return await with_stores(config, action)
+
+
+def cmd_directory(args) -> int:
+    from knowledge.directory_io import DirectoryImportError, to_csv, to_yaml
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+    if args.action == "import":
+        if not args.file:
+            print("lotse directory import: name the file to import", file=sys.stderr)
+            return EXIT_CONFIG
+        try:
+            changed = asyncio.run(run_directory_import(config, args.file))
+        except DirectoryImportError as exc:
+            print("Nothing was imported. The file has problems:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"directory: {changed} entries new or changed")
+        return 0
+
+    async def export(register, meetings, directory):
+        return directory.all()
+
+    entries = asyncio.run(with_stores(config, export))
+    print(to_csv(entries) if args.format == "csv" else to_yaml(entries), end="")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from commands.meetings import ics_calendar
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+
+    async def action(register, meetings, directory):
+        return await meetings.meetings()
+
+    content = ics_calendar(asyncio.run(with_stores(config, action)))
+    if args.out:
+        args.out.write_bytes(content)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.buffer.write(content)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from bot.app import utcnow
+    from knowledge.report import PeriodError, build_report, parse_period, write_all
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+    known = {hf.id: hf.name_de for hf in config.network.handlungsfelder}
+    unknown = [h for h in args.handlungsfeld if h not in known]
+    if unknown:
+        print(f"lotse report: unknown Handlungsfeld {', '.join(unknown)}; known: {', '.join(sorted(known))}", file=sys.stderr)
+        return EXIT_CONFIG
+    now = utcnow()
+    try:
+        start, end = parse_period(args.period, now.date())
+    except PeriodError:
+        print(f"lotse report: cannot read the period {args.period!r} (e.g. 2026, 'Q3 2026', 'seit 1.1.2026')", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def action(register, meetings, directory):
+        return await build_report(network=config.network.name, register=register, meetings=meetings,
+                                  handlungsfelder=args.handlungsfeld or sorted(known), start=start, end=end, now=now,
+                                  public_only=args.public)
+
+    built = asyncio.run(with_stores(config, action))
+    for path in write_all(built, known, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from bot.app import utcnow
+    from commands.meetings import ics_calendar
+    from knowledge.site import public_meetings, publish
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+
+    async def action(register, meetings, directory):
+        ics = ics_calendar(public_meetings(await meetings.meetings()))
+        return await publish(out=args.out, network=config.network.name,
+                             handlungsfelder=[(hf.id, hf.name_de, hf.lik) for hf in config.network.handlungsfelder],
+                             register=register, meetings=meetings, roles=directory.all(), now=utcnow(),
+                             timezone=config.bot.timezone, ics=ics)
+
+    for path in asyncio.run(with_stores(config, action)):
+        print(f"wrote {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lotse", description="Lotse, the Matrix bot for integration networks")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot")
+    run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=cmd_check)
+    init = sub.add_parser("init", help="print a starter config to stdout")
+    init.add_argument("--homeserver", required=True)
+    init.add_argument("--user-id", required=True)
+    init.add_argument("--data-dir", required=True, type=Path)
+    init.add_argument("--network", type=Path, help="network description (like config/demo-network.yaml)")
+    init.add_argument("--allow-server", action="append", default=[], help="homeserver allowed to invite Lotse")
+    init.add_argument("--password-env", default="LOTSE_PASSWORD", help="environment variable holding the password")
+    init.set_defaults(func=cmd_init)
+    health = sub.add_parser("health", help="exit 0 if the bot synced recently")
+    health.add_argument("--config", required=True, type=Path)
+    health.add_argument("--max-age", type=float, default=120.0, help="seconds")
+    health.set_defaults(func=cmd_health)
+    imp = sub.add_parser("import", help="import the knowledge section of a network file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--config", required=True, type=Path)
+    imp.set_defaults(func=cmd_import)
+    directory = sub.add_parser("directory", help="import or export the directory")
+    directory.add_argument("action", choices=["import", "export"])
+    directory.add_argument("file", type=Path, nargs="?")
+    directory.add_argument("--config", required=True, type=Path)
+    directory.add_argument("--format", choices=["yaml", "csv"], default="yaml")
+    directory.set_defaults(func=cmd_directory)
+    export = sub.add_parser("export", help="export data: ics (all meetings)")
+    export.add_argument("what", choices=["ics"])
+    export.add_argument("--config", required=True, type=Path)
+    export.add_argument("--out", type=Path)
+    export.set_defaults(func=cmd_export)
+    report = sub.add_parser("report", help="LIK report as Markdown, HTML, CSV and JSON")
+    report.add_argument("--config", required=True, type=Path)
+    report.add_argument("--out", required=True, type=Path)
+    report.add_argument("--handlungsfeld", action="append", default=[])
+    report.add_argument("--period", default="", help="2026, 'Q3 2026', 'seit 1.1.2026', '1.1.2026-30.6.2026'")
+    report.add_argument("--public", action="store_true", help="only entries marked public")
+    report.set_defaults(func=cmd_report)
+    publish = sub.add_parser("publish", help="build the public transparency site")
+    publish.add_argument("--config", required=True, type=Path)
+    publish.add_argument("--out", required=True, type=Path)
+    publish.set_defaults(func=cmd_publish)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""What a handler sees: the caller, the room, the language, the time, and narrow services."""
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from knowledge.register import hf_scope, network_scope, room_scope
+
+if TYPE_CHECKING:
+    from commands.registry import Registry
+    from commands.render import Reply
+    from knowledge.directory_service import DirectoryService
+    from knowledge.minutes import Minutes
+    from knowledge.storage import AuditRepository, MeetingRepository
+    from knowledge.knowledge_base import KnowledgeBase
+    from knowledge.storage import PreferenceRepository
+
+
+class Permission(enum.IntEnum):
+    MEMBER = 0
+    COORDINATOR = 50
+    ADMIN = 100
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    display_name: str
+    permission: Permission
+
+
+@dataclass(frozen=True)
+class RoomInfo:
+    room_id: str
+    name: str
+    is_direct: bool
+    handlungsfeld: str | None = None  # configured Handlungsfeld id, if the room is one
+    is_coordination: bool = False
+
+    @property
+    def scope(self) -> str:
+        """Where entries recorded here belong."""
+        if self.is_coordination:
+            return network_scope()
+        if self.handlungsfeld:
+            return hf_scope(self.handlungsfeld)
+        return room_scope(self.room_id)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """The message a command replied to (fetched by the bot package)."""
+
+    event_id: str
+    sender: str
+    body: str
+
+
+@dataclass(frozen=True)
+class BotStatus:
+    version: str
+    started_at: datetime
+    rooms: int
+    database: str
+    last_sync: datetime | None
+
+
+@dataclass(frozen=True)
+class Services:
+    """The narrow services handlers may use. Built once by bot/app.py."""
+
+    preferences: "PreferenceRepository"
+    status: Callable[[], Awaitable[BotStatus]]
+    timezone: str = "Europe/Berlin"
+    privacy_contact: str = ""
+    knowledge: "KnowledgeBase | None" = None
+    # The scopes whose entries a user may see: the rooms they share with Lotse.
+    scopes_of: Callable[[str], frozenset[str]] = lambda user_id: frozenset()
+    # Handlungsfeld id -> {"de": name, "en": name}
+    handlungsfelder: dict[str, dict[str, str]] = field(default_factory=dict)
+    directory: "DirectoryService | None" = None
+    meetings: "MeetingRepository | None" = None
+    minutes: "Minutes | None" = None
+    # Called after meetings, reminders or action items change, so that jobs are re-derived.
+    schedule_changed: Callable[[], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
+    minutes_approval: bool = False
+    network_name: str = ""
+    digest_batch: object = None  # commands.digest.DigestBatch: shared by the digests of one period
+    audit: "AuditRepository | None" = None
+    # Redacts Lotse's own messages that named a person; returns how many. Given by the bot package.
+    redact_mentions: Callable[[str], Awaitable[int]] = field(default=None)  # type: ignore[assignment]
+    count_mentions: Callable[[str], Awaitable[int]] = field(default=None)  # type: ignore[assignment]
+    # Sends a message somewhere else than the reply (a direct message, the coordination room).
+    deliver: Callable[["Outgoing"], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
+    directory_policy: "DirectoryPolicy" = field(default_factory=lambda: DirectoryPolicy())
+    default_language: str = "de"
+
+
+@dataclass(frozen=True)
+class DirectoryPolicy:
+    """How the directory is kept true (config `directory`)."""
+
+    reconfirm_days: int = 182
+    unconfirmed_after_days: int = 30
+    funding_warning_days: int = 56
+    question_retention_days: int = 90
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message a scheduled job wants delivered; the bot package sends it.
+
+    target: "dm:@user:server" or "coordination". key: a stable idempotency key, so a job
+    that runs twice (a restart) sends it once.
+    """
+
+    target: str
+    reply: "Reply"
+    key: str
+    mention_room: bool = False  # only ever set for content a coordinator created
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    caller: Caller
+    room: RoomInfo
+    lang: str
+    event_id: str
+    now: datetime
+    prefix: str
+    services: Services
+    registry: "Registry" = field(repr=False)
+    word: str = ""  # the command word the user typed
+    reply_to: Quoted | None = None
+
+    def command_word(self, name: str) -> str:
+        """The word that calls command `name` in the caller's language (the name if unknown)."""
+        found = next((c for c in self.registry.commands if c.name == name), None)
+        return found.word(self.lang) if found else name
+
+    def visible_scopes(self) -> frozenset[str] | None:
+        """Scopes the caller may see from here; None means all (the coordination room)."""
+        if self.room.is_coordination:
+            return None
+        return self.services.scopes_of(self.caller.user_id) | {self.room.scope}

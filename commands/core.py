@@ -1,0 +1,123 @@
+"""The basics: help, ping, status, language preference, privacy notice."""
+from __future__ import annotations
+
+from commands.context import CommandContext
+from commands.errors import BadArgument, UserError
+from commands.i18n import LANGUAGES, t
+from commands.registry import Arg, Router
+from commands.render import Bold, Code, Doc, Reply
+from knowledge.timefmt import spell_datetime, spell_duration
+
+router = Router()
+
+HANDLED_EVENT_RETENTION_DAYS = 30
+
+
+@router.command(
+    "help",
+    aliases={"de": ("hilfe",)},
+    args=(Arg("command", label={"de": "Befehl", "en": "command"}, required=False),),
+    help={
+        "de": "Zeigt alle Befehle, die du nutzen darfst, oder erklärt einen Befehl.",
+        "en": "Shows all commands you may use, or explains one command.",
+    },
+)
+async def help_(ctx: CommandContext, command: str) -> Reply:
+    lang, prefix = ctx.lang, ctx.prefix
+    help_cmd = next(c for c in ctx.registry.commands if c.name == "help")
+    if command:
+        found = ctx.registry.find(command.removeprefix(prefix))
+        if found is None:
+            raise UserError("error.unknown_help_topic", word=command, help=prefix + help_cmd.word(lang))
+        cmd = found[0]
+        other = [prefix + w for lg in LANGUAGES for w in cmd.words(lg) if w != cmd.word(lang)]
+        doc = Doc().p(Bold(prefix + cmd.word(lang)), " – ", cmd.help[lang])
+        doc.p(t(lang, "help.usage"), Code(cmd.usage(lang, prefix)))
+        if other:
+            doc.p(t(lang, "help.also", words=", ".join(dict.fromkeys(other))))
+        doc.p(t(lang, "help.permission", role=t(lang, f"role.{cmd.permission.name.lower()}")))
+        return doc.reply()
+    doc = Doc().p(t(lang, "help.title"))
+    doc.ul([(Bold(prefix + c.word(lang)), " – ", c.help[lang]) for c in ctx.registry.visible(ctx.caller.permission)])
+    doc.p(t(lang, "help.more", usage=help_cmd.usage(lang, prefix)))
+    return doc.reply()
+
+
+@router.command("ping", help={"de": "Prüft, ob ich da bin.", "en": "Checks that I am here."})
+async def ping(ctx: CommandContext) -> Reply:
+    return Doc().p(t(ctx.lang, "ping.pong")).reply()
+
+
+@router.command(
+    "status",
+    help={
+        "de": "Zeigt, wie es mir geht: Version, Laufzeit, Räume, Datenbank.",
+        "en": "Shows how I am doing: version, uptime, rooms, database.",
+    },
+)
+async def status(ctx: CommandContext) -> Reply:
+    lang = ctx.lang
+    info = await ctx.services.status()
+    last = (
+        t(lang, "status.last_sync", when=spell_datetime(info.last_sync, lang, ctx.services.timezone))
+        if info.last_sync
+        else t(lang, "status.never_synced")
+    )
+    return (
+        Doc()
+        .p(t(lang, "status.title"))
+        .ul(
+            [
+                t(lang, "status.version", version=info.version),
+                t(lang, "status.uptime", uptime=spell_duration(ctx.now - info.started_at, lang)),
+                t(lang, "status.rooms", rooms=info.rooms),
+                t(lang, "status.database", database=info.database),
+                last,
+            ]
+        )
+        .reply()
+    )
+
+
+@router.command(
+    "language",
+    aliases={"de": ("sprache",)},
+    args=(Arg("code", label={"de": "Sprache", "en": "language"}, required=False),),
+    help={
+        "de": "Stellt ein, ob ich dir auf Deutsch (de) oder Englisch (en) antworte.",
+        "en": "Sets whether I answer you in German (de) or English (en).",
+    },
+)
+async def language(ctx: CommandContext, code: str) -> Reply:
+    if not code:
+        other = "en" if ctx.lang == "de" else "de"
+        example = f"{ctx.prefix}{ctx.word or 'language'} {other}"
+        return Doc().p(t(ctx.lang, "language.current", example=example)).reply()
+    chosen = code.casefold()
+    if chosen not in LANGUAGES:
+        raise BadArgument("error.unknown_language", code=code)
+    await ctx.services.preferences.set_language(ctx.caller.user_id, chosen)
+    return Doc().p(t(chosen, "language.set")).reply(reaction="✅")
+
+
+@router.command(
+    "privacy",
+    aliases={"de": ("datenschutz",)},
+    help={
+        "de": "Zeigt, welche Daten ich speichere und welche Rechte du hast.",
+        "en": "Shows which data I store and which rights you have.",
+    },
+)
+async def privacy(ctx: CommandContext) -> Reply:
+    lang = ctx.lang
+    doc = Doc().p(Bold(t(lang, "privacy.title")))
+    if ctx.services.privacy_contact:
+        doc.p(t(lang, "privacy.controller", controller=ctx.services.privacy_contact))
+    return (
+        doc.p(t(lang, "privacy.stored"))
+        .p(t(lang, "privacy.not_stored"))
+        .p(t(lang, "privacy.retention", days=HANDLED_EVENT_RETENTION_DAYS))
+        .p(t(lang, "privacy.rights"))
+        .p(t(lang, "privacy.matrix"))
+        .reply()
+    )

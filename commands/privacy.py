@@ -1,0 +1,101 @@
+"""Data protection in chat: what Lotse stores about me, forgetting me, and who changed what."""
+from __future__ import annotations
+
+from commands.context import CommandContext, Outgoing, Permission
+from commands.errors import BadArgument
+from commands.i18n import t
+from commands.registry import Arg, Router
+from commands.render import Attachment, Bold, Doc, Reply
+from knowledge.privacy import Stores, as_json, as_markdown, forget, personal_data
+from knowledge.timefmt import spell_datetime
+
+router = Router()
+
+
+def _stores(ctx: CommandContext) -> Stores:
+    s = ctx.services
+    return Stores(s.preferences, s.knowledge.repository, s.directory, s.meetings, s.audit)
+
+
+@router.command(
+    "my-data",
+    aliases={"de": ("meine-daten",)},
+    help={
+        "de": "Schickt dir als Direktnachricht eine Datei mit allem, was ich über dich gespeichert habe.",
+        "en": "Sends you, as a direct message, a file with everything I store about you.",
+    },
+)
+async def my_data(ctx: CommandContext) -> Reply:
+    data = await personal_data(_stores(ctx), ctx.caller.user_id, ctx.now)
+    files = (
+        Attachment("meine-daten.json" if ctx.lang == "de" else "my-data.json", as_json(data).encode(), "application/json"),
+        Attachment("meine-daten.md" if ctx.lang == "de" else "my-data.md", as_markdown(data, ctx.lang).encode(), "text/markdown"),
+    )
+    message = Doc().p(t(ctx.lang, "privacy.data_attached")).reply(attachments=files)
+    await ctx.services.deliver(Outgoing(f"dm:{ctx.caller.user_id}", message, f"my-data:{ctx.event_id}"))
+    return Doc().p(t(ctx.lang, "privacy.data_sent")).reply()
+
+
+@router.command(
+    "forget-me",
+    aliases={"de": ("vergiss-mich",)},
+    args=(Arg("confirm", label={"de": "bestätigen", "en": "confirm"}, required=False),),
+    help={
+        "de": "Löscht deine Daten bei mir oder macht sie unkenntlich. Erst erkläre ich, was passiert; dann „!vergiss-mich bestätigen“.",
+        "en": "Erases or anonymises your data in my store. First I explain what happens; then “!forget-me confirm”.",
+    },
+)
+async def forget_me(ctx: CommandContext, confirm: str) -> Reply:
+    word = confirm.casefold()
+    confirm_word = "bestätigen" if ctx.lang == "de" else "confirm"
+    if not word:
+        doc = Doc().p(Bold(t(ctx.lang, "privacy.forget_title")))
+        doc.ul([t(ctx.lang, "privacy.forget_roles"), t(ctx.lang, "privacy.forget_authorship"), t(ctx.lang, "privacy.forget_deleted"),
+                t(ctx.lang, "privacy.forget_matrix")])
+        doc.p(t(ctx.lang, "privacy.forget_confirm", command=f"{ctx.prefix}{ctx.word} {confirm_word}"))
+        return doc.reply()
+    if word in {"nachrichten", "messages"}:
+        redacted = await ctx.services.redact_mentions(ctx.caller.user_id)
+        return Doc().p(t(ctx.lang, "privacy.redacted", count=redacted)).reply()
+    if word not in {"bestätigen", "bestaetigen", "confirm", "ja", "yes"}:
+        raise BadArgument("privacy.forget_usage", command=f"{ctx.prefix}{ctx.word} {confirm_word}")
+    roles = ctx.services.directory.held_by(ctx.caller.user_id) if ctx.services.directory else []
+    replacement = roles[0].role if roles else t(ctx.services.default_language, "privacy.former_member")
+    done = await forget(_stores(ctx), ctx.caller.user_id, replacement, ctx.now)
+    await ctx.services.knowledge.load()  # the search index is derived from the register
+    # No ✅ on purpose: a confirmed change is audited under the caller's id, which was just erased.
+    doc = Doc().p(t(ctx.lang, "privacy.forgotten", **done))
+    mentions = await ctx.services.count_mentions(ctx.caller.user_id) if ctx.services.count_mentions else 0
+    if mentions:
+        doc.p(t(ctx.lang, "privacy.offer_redact", count=mentions,
+                command=f"{ctx.prefix}{ctx.word} {'nachrichten' if ctx.lang == 'de' else 'messages'}"))
+    return doc.reply()
+
+
+@router.command(
+    "history",
+    aliases={"de": ("verlauf",)},
+    args=(Arg("object_id", label={"de": "Nummer", "en": "id"}),),
+    help={
+        "de": "Zeigt, wer einen Eintrag (B-12, p03, M-3, A-3 …) wann angelegt oder geändert hat. Ohne Inhalte.",
+        "en": "Shows who created or changed an entry (B-12, p03, M-3, A-3 …) and when. Without content.",
+    },
+    permission=Permission.COORDINATOR,
+)
+async def history(ctx: CommandContext, object_id: str) -> Reply:
+    ident = object_id.strip()
+    ident = ident[:1].upper() + ident[1:] if ident[:1].lower() in "bvlnmeapr" and "-" in ident else ident
+    entries = await ctx.services.audit.about(ident)
+    if not entries:
+        return Doc().p(t(ctx.lang, "privacy.no_history", id=ident)).reply()
+    doc = Doc().p(t(ctx.lang, "privacy.history_title", id=ident))
+    doc.ul([f"{spell_datetime(e.at, ctx.lang, ctx.services.timezone)}: {_action(ctx.lang, e.action)} – {e.actor}" for e in entries])
+    return doc.reply()
+
+
+def _action(lang: str, action: str) -> str:
+    key = f"audit.{action}"
+    try:
+        return t(lang, key)
+    except KeyError:
+        return t(lang, "audit.other", command=action)

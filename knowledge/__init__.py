@@ -1,0 +1,4 @@
+"""The domain: frozen dataclasses, SQLAlchemy storage behind repositories, search, renderers.
+
+Imports neither `bot` nor `commands`.
+"""

@@ -1,0 +1,114 @@
+"""What a weekly digest says: a scope's week, gathered from the register, the meetings and
+the directory. Pure data; commands/digest.py turns it into a message."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+
+from knowledge.dates import occurrences
+from knowledge.directory import RoleEntry, RoleStatus
+from knowledge.meetings import ActionItem, Firing, Meeting
+from knowledge.register import Entry, Kind
+
+LOOKAHEAD = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Digest:
+    scope: str | None  # None: the whole network (roll-up)
+    start: datetime
+    end: datetime
+    new_decisions: tuple[Entry, ...] = ()
+    status_changes: tuple[tuple[Entry, str, str], ...] = ()
+    new_links: tuple[Entry, ...] = ()
+    open_actions: tuple[ActionItem, ...] = ()
+    overdue_actions: tuple[ActionItem, ...] = ()
+    upcoming: tuple[tuple[datetime, Meeting], ...] = ()
+    stale_roles: tuple[RoleEntry, ...] = ()
+    unanswered: tuple[tuple[datetime, str], ...] = ()
+    # How many there are in each section; the tuples above hold only the newest few.
+    totals: dict = field(default_factory=dict, compare=False)
+
+    def total(self, section: str) -> int:
+        return self.totals.get(section, len(getattr(self, section)))
+
+    def is_empty(self) -> bool:
+        return not any(self.total(name) for name in ("new_decisions", "status_changes", "new_links", "open_actions",
+                                                      "overdue_actions", "upcoming", "stale_roles", "unanswered"))
+
+
+async def gather_many(*, register, meetings, directory, questions, scopes: list[str], start: datetime, end: datetime,
+                      reconfirm_days: int, limit: int = 5) -> dict[str, Digest]:
+    """The week (start, end] for many scopes at once, in a constant number of queries: all
+    rooms' digests fall due together, so they are gathered together."""
+    weeks = await register.weeks(scopes, start, end, limit)
+    today = end.date()
+    actions: dict[str, list[ActionItem]] = {scope: [] for scope in scopes}
+    for item in await meetings.actions(scopes=frozenset(scopes)):
+        actions[item.scope].append(item)
+    upcoming: dict[str, list] = {scope: [] for scope in scopes}
+    for meeting in await meetings.meetings(scopes=frozenset(scopes)):
+        upcoming[meeting.scope] += [(o, meeting) for o in meeting.occurrences(end, end + LOOKAHEAD, limit=5)]
+    roles = [r for r in (directory.all() if directory else []) if r.status not in (RoleStatus.VACANT, RoleStatus.LEFT)
+             and (r.status is RoleStatus.UNCONFIRMED or r.needs_confirmation(today, reconfirm_days))]
+    asked = []
+    if questions is not None:
+        rows, _ = await questions.open_questions(start, limit=200)
+        asked = [(at, text, hf) for at, text, hf in rows if at <= end]
+    out = {}
+    for scope in scopes:
+        hf_ids = _hf_ids(scope)
+        week = weeks[scope]
+        out[scope] = Digest(
+            scope=scope, start=start, end=end,
+            new_decisions=tuple(week["decisions"]), status_changes=tuple(week["status_changes"]), new_links=tuple(week["links"]),
+            open_actions=tuple(a for a in actions[scope] if not a.overdue(today)),
+            overdue_actions=tuple(a for a in actions[scope] if a.overdue(today)),
+            upcoming=tuple(sorted(upcoming[scope], key=lambda pair: pair[0])),
+            stale_roles=tuple(r for r in roles if hf_ids is None or set(r.handlungsfelder) & hf_ids),
+            unanswered=tuple((at, text) for at, text, hf in asked if hf_ids is None or hf in hf_ids),
+            totals={"new_decisions": week["decisions_total"], "new_links": week["links_total"]},
+        )
+    return out
+
+
+def _hf_ids(scope: str) -> frozenset[str] | None:
+    """The Handlungsfelder a scope stands for; None for the whole network."""
+    if scope == "network":
+        return None
+    return frozenset({scope[3:]}) if scope.startswith("hf:") else frozenset()
+
+
+def merge(digests: list[Digest], start: datetime, end: datetime) -> Digest:
+    """One digest over several scopes (a person's rooms, or the whole network)."""
+    def joined(name):
+        return tuple(x for d in digests for x in getattr(d, name))
+
+    stale = {r.id: r for d in digests for r in d.stale_roles}
+    asked = list(dict.fromkeys(x for d in digests for x in d.unanswered))
+    return Digest(
+        scope=None, start=start, end=end,
+        new_decisions=tuple(sorted(joined("new_decisions"), key=lambda e: e.created_at, reverse=True)),
+        status_changes=joined("status_changes"),
+        new_links=tuple(sorted(joined("new_links"), key=lambda e: e.created_at, reverse=True)),
+        open_actions=joined("open_actions"), overdue_actions=joined("overdue_actions"),
+        upcoming=tuple(sorted(joined("upcoming"), key=lambda pair: pair[0])),
+        stale_roles=tuple(stale.values()), unanswered=tuple(asked),
+        totals={"new_decisions": sum(d.total("new_decisions") for d in digests),
+                "new_links": sum(d.total("new_links") for d in digests)},
+    )
+
+
+def digest_firings(targets: list[tuple[str, str, str]], zone, after: datetime, before: datetime) -> list:
+    """Weekly digest firings. `targets`: (target, weekday code like "MO", "HH:MM").
+
+    The key names target and day, so each target gets one digest per week, whatever
+    happens to Lotse in between."""
+    out = []
+    for target, weekday, at in targets:
+        hour, minute = (int(x) for x in at.split(":"))
+        anchor = datetime.combine((after.astimezone(zone) - timedelta(days=8)).date(), clock_time(hour, minute), tzinfo=zone)
+        for occurrence in occurrences(anchor, f"FREQ=WEEKLY;BYDAY={weekday}", zone, after, before):
+            out.append(Firing(occurrence, f"digest:{target}:{occurrence.date().isoformat()}", "digest", 0, occurrence, target=target))
+    return out

@@ -1,0 +1,70 @@
+"""The directory as handlers and jobs use it: storage for truth, the lookup engine kept in step."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel import Locale
+
+from knowledge.directory import LookupResult, RoleEntry, RoleNotFound
+from knowledge.directory_io import DirectoryImportError
+from knowledge.lookup import LookupEngine
+from knowledge.storage import DirectoryRepository
+from knowledge.synonyms import SynonymTable
+
+
+class DirectoryService:
+    def __init__(self, repository: DirectoryRepository, table: SynonymTable, hf_topics: dict[str, tuple[str, ...]] | None = None):
+        self.repository = repository
+        self.table = table
+        self.engine = LookupEngine(table, hf_topics)
+
+    async def load(self) -> None:
+        self.engine.load(await self.repository.all())
+
+    def lookup(self, text: str, visible: set[str] | None = None) -> LookupResult:
+        return self.engine.lookup(text, visible)
+
+    def get(self, entry_id: str) -> RoleEntry:
+        entry = self.engine.get(entry_id)
+        if entry is None:
+            raise RoleNotFound(entry_id)
+        return entry
+
+    def all(self) -> list[RoleEntry]:
+        return self.engine.entries()
+
+    def held_by(self, user_id: str) -> list[RoleEntry]:
+        return [e for e in self.all() if e.matrix_id == user_id]
+
+    async def save(self, entry: RoleEntry, by: str, at: datetime, action: str) -> RoleEntry:
+        await self.repository.save(entry, by, at, action)
+        self.engine.upsert(entry)
+        return entry
+
+    async def update(self, entry_id: str, by: str, at: datetime, action: str, **values) -> RoleEntry:
+        return await self.save(self.get(entry_id).with_changes(**values), by, at, action)
+
+    async def import_entries(self, entries: list[RoleEntry], by: str, at: datetime) -> int:
+        """All or nothing: references must resolve against the directory after the import."""
+        known = {e.id for e in self.all()} | {e.id for e in entries}
+        problems = [
+            f"entry {e.id}, field '{name}': refers to '{ref}', which is not in the directory"
+            for e in entries for name, ref in (("deputy", e.deputy), ("successor", e.successor)) if ref and ref not in known
+        ]
+        if problems:
+            raise DirectoryImportError(problems)
+        changed = await self.repository.save_many(entries, by, at, "imported")
+        await self.load()
+        return changed
+
+    def topic_name(self, topic: str, lang: str) -> str:
+        found = self.table.topics.get(topic)
+        return found.name(lang) if found else topic
+
+    def language_name(self, code: str, lang: str) -> str:
+        """'Ukrainisch' / 'Ukrainian': Babel's locale data, then the synonym table, then the code."""
+        name = Locale.parse(lang).languages.get(code)
+        if name:
+            return name[:1].upper() + name[1:]
+        labels = self.table.language_labels.get(code)
+        return labels[lang] if labels else code

@@ -1,0 +1,70 @@
+"""Data protection self-service (DSGVO Art. 15 and 17): everything Lotse stores about a
+person, and erasing it. Roles stay, marked vacant; where the person is named as author,
+owner or chair, their role (or "former member") takes their place. Messages already on
+the homeserver are outside Lotse's store; the privacy notice says so.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from knowledge.directory import RoleStatus
+
+
+@dataclass(frozen=True)
+class Stores:
+    preferences: object  # PreferenceRepository
+    register: object  # RegisterRepository
+    directory: object  # DirectoryService
+    meetings: object  # MeetingRepository
+    audit: object  # AuditRepository
+
+
+async def personal_data(stores: Stores, user_id: str, now: datetime) -> dict:
+    roles = stores.directory.held_by(user_id) if stores.directory else []
+    entries = await stores.register.by_person(user_id)
+    subscribers = dict(await stores.preferences.digest_subscribers())
+    return {
+        "user_id": user_id,
+        "generated": now.isoformat(timespec="seconds"),
+        "language": await stores.preferences.language(user_id),
+        "weekly_digest_by_direct_message": user_id in subscribers,
+        "directory_roles": [{"id": r.id, "role": r.role, "organisation": r.organisation, "person": r.person, "email": r.email,
+                             "phone": r.phone, "languages": list(r.languages), "office_hours": list(r.office_hours),
+                             "last_confirmed": r.last_confirmed.isoformat() if r.last_confirmed else None} for r in roles],
+        "register_entries": [{"id": e.short_id, "text": e.text, "as": "author" if e.author == user_id else "recorded by",
+                              "created": e.created_at.isoformat(timespec="minutes")} for e in entries],
+        **(await stores.meetings.personal_data(user_id)),
+        "changes_made": [{"at": a.at.isoformat(timespec="minutes"), "action": a.action, "objects": list(a.objects)}
+                         for a in await stores.audit.by_actor(user_id)] if stores.audit else [],
+    }
+
+
+def as_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def as_markdown(data: dict, lang: str) -> str:
+    title = "Meine Daten bei Lotse" if lang == "de" else "My data at Lotse"
+    lines = [f"# {title}", "", f"- Matrix: {data['user_id']}", f"- {data['generated']}", ""]
+    for key, value in data.items():
+        if isinstance(value, list):
+            lines += [f"## {key}", ""] + ([f"- {json.dumps(item, ensure_ascii=False)}" for item in value] or ["- –"]) + [""]
+    return "\n".join(lines)
+
+
+async def forget(stores: Stores, user_id: str, replacement: str, at: datetime) -> dict:
+    """Erase or pseudonymise a person's data. Returns what was done, as counts."""
+    roles = stores.directory.held_by(user_id) if stores.directory else []
+    names = {r.person for r in roles if r.person}
+    for role in roles:
+        await stores.directory.update(role.id, replacement, at, "erased", person=None, matrix_id=None, status=RoleStatus.VACANT,
+                                      confirmed_by=None, confirmation_requested=None)
+    if stores.directory:
+        await stores.directory.repository.pseudonymise_history({user_id, *names}, replacement)
+    register = await stores.register.pseudonymise(user_id, replacement)
+    meetings = await stores.meetings.forget(user_id, replacement)
+    await stores.preferences.forget(user_id)
+    audit = await stores.audit.pseudonymise(user_id, replacement) if stores.audit else 0
+    return {"roles_vacated": len(roles), "register_entries": register, "meetings_and_tasks": meetings, "audit_entries": audit}

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from commands import build_registry
+from commands.context import BotStatus, RoomInfo, Services
+from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
+from pathlib import Path
+
+from knowledge.directory_io import read_file
+from knowledge.directory_service import DirectoryService
+from knowledge.knowledge_base import KnowledgeBase
+from knowledge.minutes import Minutes
+from knowledge.storage import DirectoryRepository, MeetingRepository, PreferenceRepository, RegisterRepository
+from knowledge.synonyms import SynonymTable
+
+ROOT = Path(__file__).resolve().parents[2]
+from tests.fakes import FakeClock
+
+ROOM = RoomInfo(room_id="!hf:example.org", name="HF Gesundheit", is_direct=False, handlungsfeld="hf-gesundheit")
+ARBEIT = RoomInfo(room_id="!arbeit:example.org", name="HF Arbeit", is_direct=False, handlungsfeld="hf-arbeit")
+KOORD = RoomInfo(room_id="!koord:example.org", name="Koordination", is_direct=False, is_coordination=True)
+DM = RoomInfo(room_id="!dm:example.org", name="Lotse", is_direct=True)
+HANDLUNGSFELDER = {
+    "hf-gesundheit": {"de": "Gesundheit und Pflege", "en": "Health and care"},
+    "hf-arbeit": {"de": "Arbeitsmarktintegration", "en": "Labour market integration"},
+}
+# Who shares which rooms with Lotse (the bot package derives this from room membership).
+MEMBERSHIP = {
+    "@anna:example.org": {"hf:hf-gesundheit", "network"},
+    "@ben:example.org": {"hf:hf-arbeit", "network"},
+}
+
+
+class Chat:
+    """Say something to Lotse and get its reply, as a test would describe it."""
+
+    def __init__(self, dispatcher: Dispatcher, clock: FakeClock):
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.counter = 0
+
+    async def say(self, body: str, sender: str = "@anna:example.org", room: RoomInfo = ROOM, power: int = 0,
+                  mentions_bot: bool = False, reply_to=None):
+        self.counter += 1
+        return await self.dispatcher.dispatch(
+            Incoming(
+                event_id=f"$e{self.counter}",
+                sender=sender,
+                sender_name=sender.split(":")[0][1:],
+                body=body,
+                room=room,
+                power_level=power,
+                mentions_bot=mentions_bot,
+                reply_to=reply_to,
+            )
+        )
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+async def knowledge(sqlite_db):
+    kb = KnowledgeBase(RegisterRepository(sqlite_db))
+    await kb.load()
+    return kb
+
+
+@pytest.fixture
+async def directory(sqlite_db, clock):
+    service = DirectoryService(DirectoryRepository(sqlite_db), SynonymTable.load(ROOT / "config" / "synonyms.yaml"))
+    await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", clock())
+    return service
+
+
+@pytest.fixture
+def delivered():
+    return []
+
+
+@pytest.fixture
+def schedule_changes():
+    return []
+
+
+@pytest.fixture
+async def meetings(sqlite_db):
+    return MeetingRepository(sqlite_db)
+
+
+@pytest.fixture
+async def minutes(meetings):
+    service = Minutes(meetings)
+    await service.load()
+    return service
+
+
+@pytest.fixture
+def chat(sqlite_db, clock, knowledge, directory, delivered, meetings, minutes, schedule_changes):
+    async def deliver(outgoing):
+        delivered.append(outgoing)
+
+    async def schedule_changed():
+        schedule_changes.append(clock())
+
+    async def status() -> BotStatus:
+        return BotStatus("1.2.3", clock() - timedelta(hours=2, minutes=5), 4, "SQLite", clock())
+
+    dispatcher = Dispatcher(
+        build_registry(),
+        Services(
+            preferences=PreferenceRepository(sqlite_db),
+            status=status,
+            privacy_contact="Landkreis Beispiel (fiktiv)",
+            knowledge=knowledge,
+            scopes_of=lambda user: frozenset(MEMBERSHIP.get(user, ())),
+            handlungsfelder=HANDLUNGSFELDER,
+            directory=directory,
+            deliver=deliver,
+            meetings=meetings,
+            minutes=minutes,
+            schedule_changed=schedule_changed,
+        ),
+        prefix="!",
+        default_lang="de",
+        access=AccessPolicy(
+            admins=frozenset({"@admin:example.org"}),
+            coordinators=frozenset({"@koord:example.org"}),
+            room_coordinators={"hf-gesundheit": frozenset({"@sprecherin:example.org"})},
+        ),
+        clock=clock,
+        bot_names=("Lotse", "lotse"),
+        # Tests seed many commands at one instant of the fake clock; the real guard has its own test.
+        flood=FloodGuard(limit=10_000),
+    )
+    return Chat(dispatcher, clock)

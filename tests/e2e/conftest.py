@@ -1,0 +1,52 @@
+"""The end-to-end tier: a real Synapse on 127.0.0.1, started once per test session."""
+from __future__ import annotations
+
+import pytest
+
+from devtools.homeserver import LocalSynapse
+from tests.e2e.harness import BotRunner, MatrixUser, bot_config, unique
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory):
+    hs = LocalSynapse(tmp_path_factory.mktemp("synapse")).start()
+    yield hs
+    hs.stop()
+
+
+@pytest.fixture
+async def make_user(synapse):
+    users: list[MatrixUser] = []
+
+    async def make(name: str = "user") -> MatrixUser:
+        user = await MatrixUser(synapse, unique(name)).login()
+        users.append(user)
+        return user
+
+    yield make
+    for user in users:
+        await user.close()
+
+
+@pytest.fixture
+async def make_bot(synapse, tmp_path):
+    runners: list[BotRunner] = []
+
+    async def make(**overrides) -> BotRunner:
+        localpart = unique("lotse")
+        synapse.register(localpart, "pw-bot")
+        runner = BotRunner(bot_config(synapse, tmp_path / localpart, localpart, **overrides), "pw-bot")
+        await runner.start()
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        if runner.task and not runner.task.done():
+            await runner.stop()

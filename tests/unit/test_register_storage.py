@@ -1,0 +1,137 @@
+"""The register's storage on SQLite and PostgreSQL: numbering, idempotency, history, chains."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from knowledge.importer import ImportProblems, import_knowledge
+from knowledge.knowledge_base import KnowledgeBase
+from knowledge.register import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
+from knowledge.storage import RegisterRepository
+
+T0 = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def new(kind=Kind.DECISION, text="Text", origin="$e1", scope="hf:hf-a", **kw) -> NewEntry:
+    return NewEntry(kind=kind, scope=scope, text=text, author="@a:x", recorded_by="@a:x", origin=origin, **kw)
+
+
+@pytest.fixture
+async def kb(db):
+    base = KnowledgeBase(RegisterRepository(db))
+    await base.load()
+    return base
+
+
+async def test_numbers_count_per_kind_and_an_origin_records_once(kb):
+    b1, created = await kb.record(new(origin="$1"), T0)
+    again, created_again = await kb.record(new(origin="$1", text="other"), T0)
+    b2, _ = await kb.record(new(origin="$2"), T0)
+    n1, _ = await kb.record(new(Kind.NOTE, origin="$3"), T0)
+    assert (b1.short_id, b2.short_id, n1.short_id) == ("B-1", "B-2", "N-1")
+    assert created and not created_again and again.id == b1.id and again.text == "Text"
+    assert b1.status is Status.DECIDED and n1.status is None
+
+
+async def test_changes_are_recorded_with_before_and_after(kb):
+    await kb.record(new(origin="$1"), T0)
+    await kb.change(Kind.DECISION, 1, "@b:x", T0 + timedelta(hours=1), "status", status="implemented")
+    entry = await kb.get(Kind.DECISION, 1, history=True)
+    assert entry.status is Status.IMPLEMENTED and entry.updated_at == T0 + timedelta(hours=1)
+    assert [(r.action, r.by, r.before, r.after) for r in entry.history] == [
+        ("created", "@a:x", {}, {"text": "Text"}),
+        ("status", "@b:x", {"status": "decided"}, {"status": "implemented"}),
+    ]
+    with pytest.raises(EntryNotFound):
+        await kb.get(Kind.DECISION, 9)
+
+
+async def test_supersede_is_one_transaction_and_only_once(kb):
+    await kb.record(new(origin="$1"), T0)
+    successor, old, _ = await kb.supersede((Kind.DECISION, 1), new(origin="$2", text="Neu"), T0)
+    assert successor.supersedes == "B-1" and old.superseded_by == "B-2" and old.status is Status.SUPERSEDED
+    with pytest.raises(AlreadySuperseded):
+        await kb.supersede((Kind.DECISION, 1), new(origin="$3"), T0)
+    with pytest.raises(EntryNotFound):
+        await kb.supersede((Kind.DECISION, 42), new(origin="$4"), T0)
+    assert await kb.repository.count() == 2  # the failed attempts left nothing behind
+
+
+async def test_listing_filters_by_scope_status_tag_and_date(kb):
+    await kb.record(new(origin="$1", scope="hf:hf-a", tags=("x",)), T0)
+    await kb.record(new(origin="$2", scope="hf:hf-b"), T0 + timedelta(days=2))
+    await kb.record(new(Kind.AGREEMENT, origin="$3", scope="network", status=Status.POSTPONED), T0 + timedelta(days=4))
+    kinds = (Kind.DECISION, Kind.AGREEMENT)
+    everything, total = await kb.list(Query(kinds, None), 10, 0)
+    assert [e.short_id for e in everything] == ["V-1", "B-2", "B-1"] and total == 3
+    visible, _ = await kb.list(Query(kinds, frozenset({"hf:hf-a", "network"})), 10, 0)
+    assert [e.short_id for e in visible] == ["V-1", "B-1"]
+    assert [e.short_id for e in (await kb.list(Query(kinds, None, tag="x"), 10, 0))[0]] == ["B-1"]
+    assert [e.short_id for e in (await kb.list(Query(kinds, None, status=Status.POSTPONED), 10, 0))[0]] == ["V-1"]
+    assert [e.short_id for e in (await kb.list(Query(kinds, None, since=T0 + timedelta(days=1)), 10, 0))[0]] == ["V-1", "B-2"]
+    page, total = await kb.list(Query(kinds, None), 2, 2)
+    assert [e.short_id for e in page] == ["B-1"] and total == 3
+
+
+async def test_the_search_index_is_rebuilt_from_the_database(kb, db):
+    await kb.record(new(origin="$1", text="Sprachmittlerpool Anfrageformular"), T0)
+    fresh = KnowledgeBase(RegisterRepository(db))
+    await fresh.load()
+    found, total = await fresh.search("anfrageformular", None, 10, 0)
+    assert [e.short_id for e in found] == ["B-1"] and total == 1
+
+
+async def test_pagers_are_kept_per_person_and_room(kb):
+    repo = kb.repository
+    await repo.save_pager("@a:x", "!r", {"type": "search", "text": "x"}, 10)
+    await repo.save_pager("@a:x", "!r", {"type": "search", "text": "y"}, 20)
+    assert await repo.load_pager("@a:x", "!r") == ({"type": "search", "text": "y"}, 20)
+    assert await repo.load_pager("@b:x", "!r") is None
+
+
+HFS = {"hf-gesundheit", "hf-eu-buerger", "hf-antidiskriminierung", "hf-arbeit"}
+
+
+async def test_the_demo_knowledge_imports_idempotently_with_its_chain(kb):
+    first = await import_knowledge(kb, ROOT / "config" / "demo-network.yaml", HFS, T0)
+    second = await import_knowledge(kb, ROOT / "config" / "demo-network.yaml", HFS, T0)
+    assert (first.created, second.created, second.unchanged) == (13, 0, 13)
+    new_version = await kb.get(Kind.AGREEMENT, 2)
+    old_version = await kb.get(Kind.AGREEMENT, 3)
+    assert new_version.external_id == "v-2026-10-03" and new_version.supersedes == "V-3"
+    assert old_version.superseded_by == "V-2" and old_version.status is Status.SUPERSEDED
+    first_decision = await kb.get(Kind.DECISION, 1)
+    assert first_decision.owner == "Koordinatorin Sprachmittlerpool (Landkreis Saalebogen – Migrationsbüro)"
+    assert first_decision.created_at.date().isoformat() == "2026-02-18" and first_decision.lik == ("QT2", "HF6")
+
+
+async def test_a_broken_import_names_file_entry_and_field_and_imports_nothing(kb, tmp_path):
+    bad = tmp_path / "net.yaml"
+    bad.write_text(
+        "knowledge:\n  decisions:\n"
+        "    - {id: b-1, type: beschluss, text: ok, handlungsfeld: hf-gesundheit}\n"
+        "    - {id: b-2, type: meinung, text: '', status: fertig, handlungsfeld: hf-mond, supersedes: b-9}\n"
+        "  links:\n    - {id: l-1, url: 'ftp://x', title: y}\n"
+    )
+    with pytest.raises(ImportProblems) as caught:
+        await import_knowledge(kb, bad, HFS, T0)
+    problems = "\n".join(caught.value.problems)
+    for expected in ("knowledge.decisions[1] (b-2), field 'type'", "field 'text': is required", "field 'status'",
+                     "field 'handlungsfeld': 'hf-mond' is not a Handlungsfeld", "field 'supersedes': refers to 'b-9'",
+                     "knowledge.links[0] (l-1), field 'url'"):
+        assert expected in problems
+    assert str(bad) in problems
+    assert await kb.repository.count() == 0
+
+
+async def test_bulk_add_numbers_continue_and_history_is_written(kb):
+    await kb.record(new(origin="$1"), T0)
+    count = await kb.repository.bulk_add([new(origin=f"$b{i}", text=f"Eintrag {i}") for i in range(3)], T0)
+    assert count == 3
+    assert (await kb.get(Kind.DECISION, 4, history=True)).history[0].action == "created"
+    assert (await kb.get(Kind.DECISION, 4)).text == "Eintrag 2"
+    b5, _ = await kb.record(new(origin="$5"), T0)
+    assert b5.short_id == "B-5"
