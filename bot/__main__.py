@@ -10,6 +10,7 @@
     lotse export ics --config FILE [--out FILE]    all meetings as an iCalendar file
     lotse report --config FILE --out DIR [--handlungsfeld ID ...] [--period "Q3 2026"] [--public]
     lotse publish --config FILE --out DIR    the static public transparency site
+    lotse crypto status|bootstrap [--reset]|restore --config FILE    cross-signing of Lotse's device
 
 Config problems exit with code 2 and a readable list, never a traceback.
 """
@@ -263,6 +264,53 @@ def cmd_publish(args) -> int:
     return 0
 
 
+async def run_crypto(config, action: str, reset: bool, recovery_key: str | None) -> int:
+    from bot.crosssigning import CrossSigningError
+    from bot.encryption import bootstrap, cross_signing_for
+    from bot.matrix import HomeserverUnavailable, MatrixClient, MatrixError
+
+    client = MatrixClient(config.matrix.homeserver, config.matrix.user_id, config.matrix.device_name,
+                          config.storage.data_dir)
+    password = config.secret(config.matrix.password_env)
+    try:
+        await client.login(password, config.secret(config.matrix.access_token_env))
+        await client.upload_device_keys()
+        cross_signing = cross_signing_for(client, config.encryption, config.secret, password)
+        if action == "status":
+            status = await cross_signing.status()
+            print("\n".join(status.lines()))
+            return 0 if status.cross_signed else 1
+        if action == "bootstrap":
+            return 0 if await bootstrap(cross_signing, reset=reset) else 1
+        await cross_signing.restore(recovery_key or "")
+        print(f"restored the cross-signing keys; device {client.device_id} is cross-signed")
+        return 0
+    except CrossSigningError as exc:
+        print(f"lotse crypto {action}: {exc}", file=sys.stderr)
+        return 1
+    except (HomeserverUnavailable, MatrixError) as exc:
+        print(f"lotse crypto {action}: the homeserver could not be used ({exc})", file=sys.stderr)
+        return 1
+    finally:
+        await client.close()
+
+
+def cmd_crypto(args) -> int:
+    import getpass
+    import os
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _report(exc)
+    configure_logging("WARNING")
+    recovery_key = None
+    if args.action == "restore":
+        recovery_key = os.environ.get("LOTSE_RECOVERY_KEY") or (
+            getpass.getpass("Recovery key: ") if sys.stdin.isatty() else sys.stdin.readline())
+    return asyncio.run(run_crypto(config, args.action, args.reset, recovery_key))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lotse", description="Lotse, the Matrix bot for integration networks")
     sub = p.add_subparsers(dest="command", required=True)
@@ -311,6 +359,11 @@ def parser() -> argparse.ArgumentParser:
     publish.add_argument("--config", required=True, type=Path)
     publish.add_argument("--out", required=True, type=Path)
     publish.set_defaults(func=cmd_publish)
+    crypto = sub.add_parser("crypto", help="cross-signing: status, bootstrap, restore (recovery key)")
+    crypto.add_argument("action", choices=["status", "bootstrap", "restore"])
+    crypto.add_argument("--config", required=True, type=Path)
+    crypto.add_argument("--reset", action="store_true", help="bootstrap: replace existing keys with new ones")
+    crypto.set_defaults(func=cmd_crypto)
     return p
 
 

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import LotseConfig
+from bot.encryption import KeyRequests, TrustPolicy, Undecryptable, bootstrap, cross_signing_for
 from bot.events import EventHandler, InvitePolicy, RoomDirectory
 from bot.matrix import HomeserverUnavailable, MatrixClient, MatrixError
 from bot.sync import SyncLoop, backoff_delay
@@ -160,8 +161,15 @@ class Lotse:
             minutes=self.minutes,
             server_clock=utcnow,
         )
+        encryption = config.encryption
+        self.trust = TrustPolicy(self.client, encryption.trust)
+        self.client.before_encrypted_send = self.trust.apply
+        self.key_requests = KeyRequests(self.client, self.trust)
+        self.events.undecryptable = Undecryptable(
+            self.client, self.state, encryption.undecryptable_wait_seconds, self.events.tell_undecryptable
+        )
         self.sync = SyncLoop(
-            self.client, self.state, self.events.on_sync, clock, heartbeat=config.storage.data_dir / HEARTBEAT_FILE
+            self.client, self.state, self._on_sync, clock, heartbeat=config.storage.data_dir / HEARTBEAT_FILE
         )
         self.scheduler = AsyncIOScheduler(timezone=config.bot.timezone)
         self.planner = Planner(
@@ -169,6 +177,11 @@ class Lotse:
             grace=timedelta(seconds=config.meetings.late_after_seconds),
             extra=self._digest_firings,
         )
+
+    async def _on_sync(self, response, first_start: bool) -> None:
+        self.trust.forget(response.device_list.changed)
+        await self.events.on_sync(response, first_start)
+        await self.key_requests.handle(list(response.to_device_events))
 
     async def status(self) -> BotStatus:
         return BotStatus(
@@ -203,11 +216,19 @@ class Lotse:
                     pass
         else:
             return False
+        await self._set_up_encryption(password)
         await self._join_configured_rooms()
         self.scheduler.add_job(self.housekeeping, "interval", hours=6, id="housekeeping", next_run_time=self.clock())
         self._schedule_directory_check()
         self.scheduler.start()
         return True
+
+    async def _set_up_encryption(self, password: str | None) -> None:
+        """Publish the device keys and make sure the device is cross-signed (problems are logged;
+        Lotse still works, but clients that require cross-signing will not read it)."""
+        await self.client.upload_device_keys()
+        if self.config.encryption.cross_signing:
+            await bootstrap(cross_signing_for(self.client, self.config.encryption, self.config.secret, password))
 
     async def _join_configured_rooms(self) -> None:
         network = self.config.network

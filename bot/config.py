@@ -227,6 +227,25 @@ class MeetingSettings(_Model):
     late_after_seconds: int = Field(default=300, ge=1, le=24 * 3600)
 
 
+class EncryptionSettings(_Model):
+    # Which devices of room members receive Lotse's room keys (and have key requests answered):
+    # all of them (default), or only those their owner cross-signed.
+    trust: Literal["all", "cross_signed"] = "all"
+    # Create, upload and sign with cross-signing keys at start (2026 clients need it).
+    cross_signing: bool = True
+    # Optional: seal the cross-signing keys in the data directory with this passphrase.
+    key_passphrase_env: str = "LOTSE_KEY_PASSPHRASE"
+    # How long to wait for a missing room key before telling the sender (once per room and sender).
+    undecryptable_wait_seconds: int = Field(default=30, ge=0, le=3600)
+
+    @field_validator("key_passphrase_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError(f"must be the name of an environment variable, e.g. LOTSE_KEY_PASSPHRASE (got {value!r})")
+        return value
+
+
 class LotseConfig(_Model):
     matrix: MatrixSettings
     storage: StorageSettings
@@ -236,6 +255,7 @@ class LotseConfig(_Model):
     directory: DirectorySettings = DirectorySettings()
     meetings: MeetingSettings = MeetingSettings()
     digests: DigestSettings = DigestSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
 
     @property
     def database_url(self) -> str:

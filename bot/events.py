@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from nio import (
     InviteMemberEvent,
     MatrixRoom,
+    MegolmEvent,
     RedactionEvent,
     RoomCreateEvent,
     RoomMemberEvent,
@@ -129,6 +130,7 @@ class EventHandler:
         self.minutes = minutes
         self.me = client.user_id
         self._creators: dict[str, frozenset[str]] = {}  # room id -> creators (room version 12 and later)
+        self.undecryptable = None  # bot.encryption.Undecryptable, set by the app
 
     def power_level(self, room: MatrixRoom, user_id: str) -> int:
         """The user's power level. Since room version 12, creators hold unlimited power and are
@@ -173,6 +175,26 @@ class EventHandler:
                 for event in events:
                     await self._on_event(room, event, joined_at)
             await self._greet(room_id)
+        if self.undecryptable is not None:
+            await self.undecryptable.retry(self._on_late_decryption)
+
+    async def _on_late_decryption(self, room_id: str, event) -> None:
+        """A message whose room key arrived after the message: handled as if it had just come."""
+        room = self.client.nio.rooms.get(room_id)
+        membership = await self.state.membership(room_id)
+        if room is not None and membership is not None:
+            await self._on_event(room, event, membership.joined_at_ms)
+
+    async def tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        """Tell the sender, in plain words, that Lotse could not read their message."""
+        lang = await self.dispatcher.services.preferences.language(event.sender) or self.default_lang
+        reply = text_reply(t(lang, "crypto.undecryptable"))
+        await self._send(
+            room_id,
+            notice_content(reply.body, reply.html, in_reply_to=event.event_id, mention=event.sender),
+            transaction_id(event.event_id, "undecryptable"),
+        )
+        await self.state.mark_handled(event.event_id, room_id, self.clock())
 
     async def _missed(self, room_id: str, token: str, joined_at_ms: int, max_pages: int = 20) -> list:
         """Events a limited sync left out, back to the catch-up window (or the join), oldest first."""
@@ -248,8 +270,16 @@ class EventHandler:
         if isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban") and event.state_key != self.me:
             await self._once(event, room.room_id, lambda: self._on_member_left(room, event.state_key, event.event_id))
             return
+        if isinstance(event, MegolmEvent):
+            if self.undecryptable is not None and not await self.state.is_handled(event.event_id) and (
+                event.server_timestamp >= self._now_ms() - int(self.catch_up.total_seconds() * 1000)
+            ):
+                await self.undecryptable.arrived(room.room_id, event)
+            return
         if not isinstance(event, RoomMessageText):
             return
+        if getattr(event, "decrypted", False) and self.undecryptable is not None:
+            await self.undecryptable.decrypted(room.room_id, event.sender)
         content = event.source.get("content", {})
         relates = content.get("m.relates_to") or {}
         if relates.get("rel_type") == "m.replace":

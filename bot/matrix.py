@@ -14,7 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 from nio import (
@@ -23,12 +23,14 @@ from nio import (
     ErrorResponse,
     JoinResponse,
     LoginResponse,
+    MegolmEvent,
     MessageDirection,
     RoomPreset,
     RoomSendResponse,
     SyncResponse,
     WhoamiResponse,
 )
+from nio.exceptions import EncryptionError, LocalProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class MatrixClient:
         self.homeserver = homeserver
         self.user_id = user_id
         self.device_name = device_name
+        self.data_dir = data_dir
         self.session_file = data_dir / "session.json"
         self.store_dir = data_dir / "crypto-store"
         self.nio = AsyncClient(
@@ -102,6 +105,12 @@ class MatrixClient:
                 store_sync_tokens=False,  # the sync token lives in Lotse's database
             ),
         )
+        # Called before Lotse sends into an encrypted room (the trust policy blacklists devices).
+        self.before_encrypted_send: Callable[[str], Awaitable[None]] | None = None
+
+    @property
+    def device_id(self) -> str:
+        return self.nio.device_id
 
     # ----- session -------------------------------------------------------------------------
 
@@ -204,7 +213,39 @@ class MatrixClient:
                 "keys_claim", lambda: self.nio.keys_claim(self.nio.get_users_for_key_claiming())
             )
 
+    async def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        """A client-API request nio has no method for: (HTTP status, JSON body). Rate limits retried."""
+        headers = {"Authorization": f"Bearer {self.nio.access_token}", "Content-Type": "application/json"}
+        for _attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+            try:
+                resp = await self.nio.send(method, path, json.dumps(body) if body is not None else None, headers)
+                async with resp:
+                    data = await resp.json(content_type=None) if resp.content_length != 0 else {}
+            except TRANSIENT as exc:
+                raise HomeserverUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+            data = data if isinstance(data, dict) else {}
+            if resp.status != 429:
+                return resp.status, data
+            wait = (data.get("retry_after_ms") or 1000) / 1000
+            log.warning("%s rate limited; retrying in %.1f s", path, wait)
+            await asyncio.sleep(wait)
+        return resp.status, data
+
+    async def upload_device_keys(self) -> None:
+        """Publish this device's identity keys now (cross-signing needs them before the first sync)."""
+        if self.nio.olm and self.nio.should_upload_keys:
+            await self._call("keys_upload", lambda: self.nio.keys_upload())
+
+    async def request_room_key(self, event) -> None:
+        try:
+            await self._call("room_key_request", self.nio.request_room_key(event), allow_error=True)
+        except LocalProtocolError:
+            pass  # already requested for this session
+
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str, event_type: str = "m.room.message") -> str:
+        room = self.nio.rooms.get(room_id)
+        if self.before_encrypted_send and room is not None and room.encrypted:
+            await self.before_encrypted_send(room_id)
         resp = await self._call(
             "send",
             lambda: self.nio.room_send(
@@ -265,7 +306,12 @@ class MatrixClient:
         """Sender and content of one event, or None if it cannot be read (gone, or not allowed)."""
         resp = await self._call("get_event", lambda: self.nio.room_get_event(room_id, event_id), allow_error=True)
         event = getattr(resp, "event", None)
-        if event is None:
+        if isinstance(event, MegolmEvent) and self.nio.olm:
+            try:
+                event = self.nio.decrypt_event(event)
+            except (EncryptionError, LocalProtocolError):
+                return None
+        if event is None or isinstance(event, MegolmEvent):
             return None
         return event.sender, event.source.get("content", {})
 

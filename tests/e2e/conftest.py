@@ -21,11 +21,13 @@ def synapse(tmp_path_factory):
 
 
 @pytest.fixture
-async def make_user(synapse):
+async def make_user(synapse, tmp_path):
     users: list[MatrixUser] = []
 
-    async def make(name: str = "user") -> MatrixUser:
-        user = await MatrixUser(synapse, unique(name)).login()
+    async def make(name: str = "user", encrypted: bool = False) -> MatrixUser:
+        localpart = unique(name)
+        store = tmp_path / "client-stores" / localpart if encrypted else None
+        user = await MatrixUser(synapse, localpart, store=store).login()
         users.append(user)
         return user
 

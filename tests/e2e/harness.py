@@ -71,10 +71,17 @@ class BotRunner:
 class MatrixUser:
     """A person with an ordinary Matrix client, syncing in the background and keeping every event."""
 
-    def __init__(self, hs: LocalSynapse, localpart: str, password: str = "pw-test"):
+    def __init__(self, hs: LocalSynapse, localpart: str, password: str = "pw-test", store: Path | None = None):
+        """With `store` (a directory for its own crypto store) the client encrypts and decrypts."""
         self.user_id = hs.register(localpart, password)
         self.password = password
-        self.client = AsyncClient(hs.url, self.user_id, config=AsyncClientConfig(encryption_enabled=False))
+        self.encrypted = store is not None
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            hs.url, self.user_id, store_path=str(store) if store else "",
+            config=AsyncClientConfig(encryption_enabled=self.encrypted, store_sync_tokens=False),
+        )
         self.events: dict[str, list] = defaultdict(list)
         self.invited_rooms: set[str] = set()
         self._task: asyncio.Task | None = None
@@ -84,6 +91,8 @@ class MatrixUser:
         resp = await self.client.login(self.password)
         assert hasattr(resp, "access_token"), resp
         await self.client.sync(timeout=0)
+        if self.encrypted:
+            await self._crypto_housekeeping()
         self._task = asyncio.create_task(self._sync_forever())
         return self
 
@@ -98,15 +107,32 @@ class MatrixUser:
                 for room_id, info in resp.rooms.join.items():
                     self.events[room_id].extend(info.timeline.events)
                 self.invited_rooms |= set(resp.rooms.invite)
+                if self.encrypted:
+                    try:
+                        await self._crypto_housekeeping()
+                    except Exception:
+                        await asyncio.sleep(0.5)
                 self._changed.set()
+
+    async def _crypto_housekeeping(self) -> None:
+        """What nio's sync_forever does for encryption after each sync."""
+        client = self.client
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
 
     async def close(self) -> None:
         if self._task:
             self._task.cancel()
         await self.client.close()
 
-    async def create_room(self, invite: list[str] = (), name: str = "Test") -> str:
-        resp = await self.client.room_create(name=name, invite=list(invite))
+    async def create_room(self, invite: list[str] = (), name: str = "Test", encrypted: bool = False) -> str:
+        state = [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+        resp = await self.client.room_create(name=name, invite=list(invite), initial_state=state if encrypted else [])
         assert hasattr(resp, "room_id"), resp
         return resp.room_id
 
@@ -119,7 +145,8 @@ class MatrixUser:
         assert hasattr(resp, "room_id"), resp
 
     async def say(self, room_id: str, body: str) -> str:
-        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body})
+        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body},
+                                           ignore_unverified_devices=True)
         assert hasattr(resp, "event_id"), resp
         return resp.event_id
 
