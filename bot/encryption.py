@@ -115,52 +115,50 @@ class KeyRequests:
     def __init__(self, client: MatrixClient, policy: TrustPolicy):
         self.client = client
         self.policy = policy
-        self.waiting: dict[str, RoomKeyRequest] = {}  # request id -> request still needing an Olm session
 
     async def handle(self, events: list) -> None:
-        for event in events:
-            if isinstance(event, RoomKeyRequest) and event.sender != self.client.user_id:
-                self.waiting[event.request_id] = event
-        if not self.waiting:
+        requests = [e for e in events if isinstance(e, RoomKeyRequest) and e.sender != self.client.user_id]
+        if not requests:
             return
-        await self.policy.refresh(list({e.sender for e in self.waiting.values()}))
-        for request_id, event in list(self.waiting.items()):
-            if self._answer(event):
-                self.waiting.pop(request_id, None)
+        await self.policy.refresh(list({e.sender for e in requests}))
+        for event in requests:
+            refused = await self._answer(event)
+            if refused:
+                log.info("key request from %s's device %s refused: %s", event.sender, event.requesting_device_id, refused)
 
-    def _answer(self, event: RoomKeyRequest) -> bool:
-        """True when the request is done with (answered or refused), False to retry later."""
+    def _device(self, user_id: str, device_id: str):
+        return next((d for d in self.client.nio.device_store.active_user_devices(user_id) if d.id == device_id), None)
+
+    async def _answer(self, event: RoomKeyRequest) -> str | None:
+        """Forward the key, or say why not."""
         nio = self.client.nio
         olm = nio.olm
         if olm is None:
-            return True
+            return "encryption is off"
         room = nio.rooms.get(event.room_id)
-        refuse = None
         if room is None or event.sender not in room.users:
-            refuse = "not a member of the room"
-        elif event.sender_key != olm.account.identity_keys["curve25519"]:
-            refuse = "not a session Lotse created"
-        device = nio.device_store.active_user_devices(event.sender)
-        device = next((d for d in device if d.id == event.requesting_device_id), None)
-        if refuse is None and device is None:
-            refuse = "unknown device"
-        if refuse is None and (olm.is_device_blacklisted(device) or not self.policy.trusted(event.sender, device.id)):
-            refuse = "device not trusted under the trust policy"
-        session = olm.inbound_group_store.get(event.room_id, event.sender_key, event.session_id) if refuse is None else None
-        if refuse is None and session is None:
-            refuse = "session unknown"
-        if refuse:
-            log.info("key request from %s's device %s refused: %s", event.sender, event.requesting_device_id, refuse)
-            return True
+            return "not a member of the room"
+        if event.sender_key != olm.account.identity_keys["curve25519"]:
+            return "not a session Lotse created"
+        session = olm.inbound_group_store.get(event.room_id, event.sender_key, event.session_id)
+        if session is None:
+            return "session unknown"
+        device = self._device(event.sender, event.requesting_device_id)
+        if device is None and nio.should_query_keys:
+            await self.client._call("keys_query", lambda: nio.keys_query())  # a device that is new to Lotse
+            device = self._device(event.sender, event.requesting_device_id)
+        if device is None:
+            return "unknown device"
+        if olm.is_device_blacklisted(device) or not self.policy.trusted(event.sender, device.id):
+            return "device not trusted under the trust policy"
+        if olm.session_store.get(device.curve25519) is None:
+            await self.client._call("keys_claim", lambda: nio.keys_claim({device.user_id: [device.id]}))
         olm_session = olm.session_store.get(device.curve25519)
         if olm_session is None:
-            if device not in olm.key_request_devices_no_session:
-                olm.key_request_devices_no_session.append(device)  # nio claims a one-time key next
-            return False
+            return "no Olm session could be made with the device"
         olm.outgoing_to_device_messages.append(olm._encrypt_forwarding_key(event.room_id, session, olm_session, device))
-        olm.key_request_devices_no_session = [d for d in olm.key_request_devices_no_session if d is not device]
         log.info("forwarded a room key to %s's device %s", event.sender, device.id)
-        return True
+        return None
 
 
 @dataclass

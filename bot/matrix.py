@@ -233,14 +233,43 @@ class MatrixClient:
 
     async def upload_device_keys(self) -> None:
         """Publish this device's identity keys now (cross-signing needs them before the first sync)."""
+        self._accept_forwards_from_the_session_creator()
         if self.nio.olm and self.nio.should_upload_keys:
             await self._call("keys_upload", lambda: self.nio.keys_upload())
 
     async def request_room_key(self, event) -> None:
+        """Ask for a missing room key: nio asks Lotse's own devices; the sender's device is asked too,
+        because a bot usually has no other device that could hold the key."""
         try:
             await self._call("room_key_request", self.nio.request_room_key(event), allow_error=True)
         except LocalProtocolError:
-            pass  # already requested for this session
+            return  # already requested for this session
+        message = event.as_key_request(event.sender, self.nio.device_id, event.session_id, event.device_id)
+        await self._call("to_device", self.nio.to_device(message), allow_error=True)
+
+    def _accept_forwards_from_the_session_creator(self) -> None:
+        """nio takes forwarded room keys only from Lotse's own verified devices. A key that the
+        device which created the session forwards itself (in answer to Lotse's request) is as good
+        as the original m.room_key, so it is accepted too."""
+        olm = self.nio.olm
+        if olm is None or getattr(olm, "_lotse_forward_rule", False):
+            return
+        accept = olm._should_accept_forward
+
+        def should_accept(sender: str, sender_key: str, event) -> bool:
+            if accept(sender, sender_key, event):
+                return True
+            content = event.source.get("content", {})
+            request = olm.outgoing_key_requests.get(event.session_id)
+            return bool(
+                request is not None
+                and request.room_id == event.room_id
+                and content.get("sender_key") == sender_key
+                and not content.get("forwarding_curve25519_key_chain")
+            )
+
+        olm._should_accept_forward = should_accept
+        olm._lotse_forward_rule = True
 
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str, event_type: str = "m.room.message") -> str:
         room = self.nio.rooms.get(room_id)

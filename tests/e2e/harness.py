@@ -90,7 +90,7 @@ class MatrixUser:
     async def login(self) -> "MatrixUser":
         resp = await self.client.login(self.password)
         assert hasattr(resp, "access_token"), resp
-        await self.client.sync(timeout=0)
+        self._record(await self.client.sync(timeout=0))
         if self.encrypted:
             await self._crypto_housekeeping()
         self._task = asyncio.create_task(self._sync_forever())
@@ -104,15 +104,18 @@ class MatrixUser:
                 await asyncio.sleep(0.5)
                 continue
             if hasattr(resp, "rooms"):
-                for room_id, info in resp.rooms.join.items():
-                    self.events[room_id].extend(info.timeline.events)
-                self.invited_rooms |= set(resp.rooms.invite)
+                self._record(resp)
                 if self.encrypted:
                     try:
                         await self._crypto_housekeeping()
                     except Exception:
                         await asyncio.sleep(0.5)
                 self._changed.set()
+
+    def _record(self, resp) -> None:
+        for room_id, info in resp.rooms.join.items():
+            self.events[room_id].extend(info.timeline.events)
+        self.invited_rooms |= set(resp.rooms.invite)
 
     async def _crypto_housekeeping(self) -> None:
         """What nio's sync_forever does for encryption after each sync."""
@@ -239,3 +242,20 @@ class BotProcess:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
+
+
+class UserApi:
+    """A test user's client as the small API `bot.crosssigning` needs (to cross-sign test users)."""
+
+    def __init__(self, user: MatrixUser):
+        self.client = user.client
+        self.user_id = user.user_id
+        self.device_id = user.client.device_id
+
+    async def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        import json
+
+        headers = {"Authorization": f"Bearer {self.client.access_token}", "Content-Type": "application/json"}
+        resp = await self.client.send(method, path, json.dumps(body) if body is not None else None, headers)
+        async with resp:
+            return resp.status, await resp.json(content_type=None)

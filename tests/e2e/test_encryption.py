@@ -6,11 +6,13 @@ import json
 import os
 import stat
 
+from nio import MegolmEvent
 from signedjson.key import decode_verify_key_base64
 from signedjson.sign import verify_signed_json
 
 from bot.__main__ import run_crypto
-from bot.crosssigning import KEY_FILE, encode_recovery_key
+from bot.crosssigning import KEY_FILE, CrossSigning, KeyFile, encode_recovery_key
+from tests.e2e.harness import MatrixUser, UserApi
 
 
 def bot_id(runner) -> str:
@@ -145,3 +147,56 @@ async def test_an_undecryptable_message_is_answered_once_per_room_and_sender(mak
     await anna.barrier(room)
     assert anna.replies_to(room, second) == []
     assert len([n for n in anna.notices(room) if "nicht lesen" in n.body]) == 1
+
+
+async def test_with_the_cross_signed_policy_only_cross_signed_devices_get_the_room_keys(make_bot, make_user, tmp_path):
+    runner = await make_bot(encryption={"trust": "cross_signed"})
+    anna = await make_user("anna", encrypted=True)
+    bert = await make_user("bert", encrypted=True)
+    await CrossSigning(UserApi(anna), KeyFile(tmp_path / "anna-keys"), anna.password).ensure()
+    room = await anna.create_room(invite=[bot_id(runner), bert.user_id], encrypted=True)
+    await bert.wait_for(lambda: room in bert.invited_rooms, what="bert's invite")
+    await bert.join(room)
+    await anna.wait_joined(room, bot_id(runner))
+    await anna.wait_joined(room, bert.user_id)
+
+    reply = await anna.ask(room, "!ping")
+    assert reply.decrypted
+    unreadable = await bert.wait_for(
+        lambda: [e for e in bert.events[room] if e.event_id == reply.event_id], what="bert receiving the reply")
+    assert isinstance(unreadable[0], MegolmEvent), "a device that is not cross-signed got the room key"
+
+    # Bert cross-signs his device: from Lotse's next message on, he can read it.
+    await CrossSigning(UserApi(bert), KeyFile(tmp_path / "bert-keys"), bert.password).ensure()
+    own = await bert.ask(room, "!ping")
+    assert own.decrypted and own.body.startswith("Pong!")
+
+
+async def test_a_members_new_device_gets_lotses_earlier_room_key_on_request(make_bot, make_user, synapse, tmp_path):
+    runner = await make_bot()
+    anna = await make_user("anna", encrypted=True)
+    room = await encrypted_room_with_bot(anna, runner)
+    reply = await anna.ask(room, "!ping")
+
+    # Anna signs in on a second device, which never received the room key of that reply.
+    second = await MatrixUser(synapse, anna.user_id.split(":")[0][1:], anna.password, store=tmp_path / "anna-2").login()
+    try:
+        forwarded: list[dict] = []
+        machine = second.client.olm
+        original = machine._handle_forwarded_room_key_event
+
+        def spy(sender, sender_key, payload):
+            forwarded.append({"sender": sender, **payload["content"]})
+            return original(sender, sender_key, payload)
+
+        machine._handle_forwarded_room_key_event = spy
+        event = await second.wait_for(
+            lambda: [e for e in second.events[room] if e.event_id == reply.event_id], what="the old reply")
+        assert isinstance(event[0], MegolmEvent)
+        message = event[0].as_key_request(bot_id(runner), second.client.device_id, "req-1")
+        await second.client.to_device(message)
+        await second.wait_for(lambda: forwarded, what="Lotse forwarding the room key")
+        assert forwarded[0]["sender"] == bot_id(runner)
+        assert forwarded[0]["session_id"] == event[0].session_id and forwarded[0]["room_id"] == room
+    finally:
+        await second.close()
