@@ -16,6 +16,10 @@ COPY config ./config
 RUN pip install --no-cache-dir -e .
 
 USER lotse
+# /data holds the device, the crypto store (vodozemac, no system libraries needed) and the
+# cross-signing keys. Set LOTSE_KEY_PASSPHRASE to seal those keys. Run
+# `docker run -it ... crypto bootstrap` once before the first start to see the recovery key
+# in your terminal rather than in the container log.
 VOLUME ["/data"]
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
   CMD ["lotse", "health", "--config", "/config/lotse.yaml"]

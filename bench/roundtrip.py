@@ -35,6 +35,9 @@ def start_lotse(hs: LocalSynapse, data_dir: Path) -> tuple[subprocess.Popen, flo
         "matrix": {"homeserver": hs.url, "user_id": "@lotse:localhost"},
         "storage": {"data_dir": str(data_dir)},
         "network": {"name": "Bench", "coordination_room": "#bench:localhost"},
+        # One prober sends hundreds of commands back to back; the per-person flood limit would
+        # (rightly) silence it after ten.
+        "bot": {"flood_limit": 10_000},
     }
     path = data_dir.parent / "lotse.yaml"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +45,7 @@ def start_lotse(hs: LocalSynapse, data_dir: Path) -> tuple[subprocess.Popen, flo
     heartbeat = data_dir / "heartbeat"
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(path), "--log-level", "WARNING"],
+        [sys.executable, "-m", "bot", "run", "--config", str(path), "--log-level", os.environ.get("LOTSE_BENCH_LOG", "WARNING")],
         env=dict(os.environ, LOTSE_PASSWORD="pw"),
         stdout=open(data_dir.parent / "lotse.log", "w"), stderr=subprocess.STDOUT,
     )

@@ -32,6 +32,9 @@ BOT_LOCALPART = "lotse"
 NETWORK_FILE = ROOT / "config" / "demo-network.yaml"
 
 
+ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
 def localpart(user_id: str) -> str:
     return user_id[1:].split(":")[0]
 
@@ -98,6 +101,8 @@ async def create_network(hs: LocalSynapse, plan: list[dict], owner: str, bot_id:
                 preset=RoomPreset.private_chat,
                 invite=[m for m in room["members"] if m != owner] + [bot_id],
                 power_level_override={"users": power},
+                # Encrypted, as rooms in the public sector are by default; Lotse's device is cross-signed.
+                initial_state=[ENCRYPTION_STATE],
             )
             if not hasattr(resp, "room_id"):
                 raise RuntimeError(f"could not create {room['alias']}: {resp}")
@@ -176,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  Password       : {DEMO_PASSWORD}   (the same for every demo person)\n"
             "  Use any Matrix client (Element, Fractal, nheko, …) and choose\n"
             "  'other homeserver' with the URL above. Then write !hilfe in a room.\n"
+            "  The rooms are end-to-end encrypted; Lotse's device is cross-signed.\n"
             "  Everything here is fictional. Stop with Ctrl-C.\n"
             "=======================================================\n",
             flush=True,

@@ -29,3 +29,16 @@ async def test_the_demo_setup_creates_the_network_and_a_valid_config(tmp_path):
     # A second run reuses everything (idempotent).
     assert await asyncio.to_thread(demo.main, ["--data-dir", str(tmp_path), "--setup-only"]) == 0
     assert json.loads((tmp_path / "demo-rooms.json").read_text()) == rooms
+    # Every demo room is end-to-end encrypted.
+    hs, _, _ = demo.prepare(tmp_path, free_port())
+    await asyncio.to_thread(hs.start)
+    try:
+        login = hs._request("POST", "/_matrix/client/v3/login", {
+            "type": "m.login.password", "identifier": {"type": "m.id.user", "user": config.access.coordinators[0]},
+            "password": demo.DEMO_PASSWORD})
+        for room_id in rooms.values():
+            state = hs._request("GET", f"/_matrix/client/v3/rooms/{room_id}/state/m.room.encryption", None,
+                                login["access_token"])
+            assert state["algorithm"] == "m.megolm.v1.aes-sha2"
+    finally:
+        hs.stop()
