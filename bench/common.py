@@ -9,6 +9,8 @@ from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageNotice
 
+from devtools.clients import encryption_housekeeping
+
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
 
 
@@ -46,16 +48,8 @@ class Prober:
         self.task = asyncio.create_task(self._loop())
 
     async def _crypto_housekeeping(self) -> None:
-        client = self.client
-        if not self.encrypted:
-            return
-        await client.send_to_device_messages()
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
+        if self.encrypted:
+            await encryption_housekeeping(self.client)
 
     async def _loop(self) -> None:
         while True:

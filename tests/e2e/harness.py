@@ -13,6 +13,7 @@ from nio import AsyncClient, AsyncClientConfig, RoomMessageNotice, RoomMessageTe
 
 from bot.app import Lotse
 from bot.config import LotseConfig, parse_config
+from devtools.clients import encryption_housekeeping
 from devtools.homeserver import LocalSynapse
 
 _ids = itertools.count(1)
@@ -118,15 +119,7 @@ class MatrixUser:
         self.invited_rooms |= set(resp.rooms.invite)
 
     async def _crypto_housekeeping(self) -> None:
-        """What nio's sync_forever does for encryption after each sync."""
-        client = self.client
-        await client.send_to_device_messages()
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
+        await encryption_housekeeping(self.client)
 
     async def close(self) -> None:
         if self._task:
