@@ -60,9 +60,10 @@ async def test_a_locked_database_gives_an_apology_writes_nothing_half_and_the_bo
     room = await anna.create_room(invite=[bot.config.matrix.user_id])
     await anna.wait_joined(room, bot.config.matrix.user_id)
     await anna.barrier(room)
-    # Wait as long as needed to take the lock: the running bot may be writing its sync token.
-    locker = sqlite3.connect(bot.config.storage.data_dir / "lotse.db", timeout=30)
-    locker.execute("BEGIN EXCLUSIVE")
+    # Take the lock in a thread: the bot runs in this event loop, and blocking the loop while
+    # it is in the middle of a write (its sync token, say) would wait for ever on ourselves.
+    locker = sqlite3.connect(bot.config.storage.data_dir / "lotse.db", timeout=30, check_same_thread=False)
+    await asyncio.to_thread(locker.execute, "BEGIN EXCLUSIVE")
     command = await anna.say(room, "!notiz während die Datenbank gesperrt ist")
     apology = await anna.wait_for(lambda: anna.replies_to(room, command), timeout=40, what="the apology")
     assert apology[0].body.startswith("Da ist etwas schiefgelaufen (Fehler-ID ")
