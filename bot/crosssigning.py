@@ -22,12 +22,12 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import base58
 import nacl.exceptions
@@ -46,6 +46,8 @@ from signedjson.key import (
     get_verify_key,
 )
 from signedjson.sign import SignatureVerifyException, sign_json, verify_signed_json
+
+from bot.files import write_private_json
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +178,7 @@ class KeyFile:
             }
         else:
             data = {"version": 1, "sealed": False, "keys": keys.seeds}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_private_json(self.path, data)
 
     def _derive(self, salt: bytes) -> bytes:
         assert self.passphrase
@@ -292,8 +287,6 @@ class Status:
 
 
 def _user_path(user_id: str) -> str:
-    from urllib.parse import quote
-
     return quote(user_id, safe="")
 
 

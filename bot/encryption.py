@@ -1,6 +1,6 @@
 """End-to-end encryption beyond what matrix-nio does by itself.
 
-- `Encryption.bootstrap`: the cross-signing identity at start (see `bot.crosssigning`).
+- `bootstrap`: the cross-signing identity at start (see `bot.crosssigning`).
 - `TrustPolicy`: which member devices get Lotse's room keys — all of them, or only the ones
   their owner cross-signed (checked cryptographically from `/keys/query`).
 - `KeyRequests`: answers other members' requests for Lotse's own room keys under that

@@ -155,6 +155,10 @@ class EventHandler:
     def _now_ms(self) -> int:
         return int(self.server_clock().timestamp() * 1000)
 
+    def _catch_up_start_ms(self) -> int:
+        """Messages older than this are not acted on after a downtime."""
+        return self._now_ms() - int(self.catch_up.total_seconds() * 1000)
+
     async def on_sync(self, response: SyncResponse, first_start: bool) -> None:
         """Handle one sync batch. On the very first start, history is only recorded, never acted on."""
         for room_id, info in response.rooms.invite.items():
@@ -198,7 +202,7 @@ class EventHandler:
 
     async def _missed(self, room_id: str, token: str, joined_at_ms: int, max_pages: int = 20) -> list:
         """Events a limited sync left out, back to the catch-up window (or the join), oldest first."""
-        oldest = max(joined_at_ms, self._now_ms() - int(self.catch_up.total_seconds() * 1000))
+        oldest = max(joined_at_ms, self._catch_up_start_ms())
         found: list = []
         for _ in range(max_pages):
             page, token = await self.client.messages_before(room_id, token)
@@ -271,9 +275,8 @@ class EventHandler:
             await self._once(event, room.room_id, lambda: self._on_member_left(room, event.state_key, event.event_id))
             return
         if isinstance(event, MegolmEvent):
-            if self.undecryptable is not None and not await self.state.is_handled(event.event_id) and (
-                event.server_timestamp >= self._now_ms() - int(self.catch_up.total_seconds() * 1000)
-            ):
+            if (self.undecryptable is not None and event.server_timestamp >= self._catch_up_start_ms()
+                    and not await self.state.is_handled(event.event_id)):
                 await self.undecryptable.arrived(room.room_id, event)
             return
         if not isinstance(event, RoomMessageText):
@@ -285,7 +288,7 @@ class EventHandler:
         if relates.get("rel_type") == "m.replace":
             await self._once(event, room.room_id, lambda: self._on_source_edit(event, relates.get("event_id")))
             return
-        if event.server_timestamp < self._now_ms() - int(self.catch_up.total_seconds() * 1000):
+        if event.server_timestamp < self._catch_up_start_ms():
             log.info("ignoring command %s from before the catch-up window", event.event_id)
             return
         if await self.state.is_handled(event.event_id):

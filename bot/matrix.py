@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -31,6 +30,8 @@ from nio import (
     WhoamiResponse,
 )
 from nio.exceptions import EncryptionError, LocalProtocolError
+
+from bot.files import write_private_json
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +126,7 @@ class MatrixClient:
             return None
 
     def _save_session(self, session: Session) -> None:
-        self.session_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.session_file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(session.__dict__, fh)
-        os.replace(tmp, self.session_file)
+        write_private_json(self.session_file, session.__dict__)
 
     async def login(self, password: str | None, access_token: str | None) -> Session:
         """Restore the stored device, or log in once and store it. Never a second device."""
