@@ -15,6 +15,7 @@ HANDLED_EVENT_RETENTION_DAYS = 30
 
 @router.command(
     "help",
+    plain=r"\S+",
     aliases={"de": ("hilfe",)},
     args=(Arg("command", label={"de": "Befehl", "en": "command"}, required=False),),
     help={
@@ -81,6 +82,7 @@ async def status(ctx: CommandContext) -> Reply:
 
 @router.command(
     "language",
+    plain=r"[a-z]{2}|deutsch|englisch|german|english",
     aliases={"de": ("sprache",)},
     args=(Arg("code", label={"de": "Sprache", "en": "language"}, required=False),),
     help={

@@ -167,6 +167,7 @@ def _title(lang: str, services: Services, scope: str) -> str:
 
 @router.command(
     "digest",
+    plain=r"abonnieren|abbestellen|subscribe|unsubscribe",
     aliases={"de": ("wochenrückblick", "wochenrueckblick")},
     args=(Arg("action", label={"de": "abonnieren|abbestellen", "en": "subscribe|unsubscribe"}, required=False),),
     help={

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from commands.context import CommandContext, Outgoing, Permission, Services
 from commands.errors import BadArgument, NotFound, PermissionDenied
 from commands.i18n import t
-from commands.registry import Arg, Router
+from commands.registry import PLAIN_ID, Arg, Router
 from commands.render import Bold, Doc, Link, Reply
 from knowledge.directory import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
 from knowledge.directory_io import STATUS_ALIASES
@@ -142,6 +142,7 @@ async def who(ctx: CommandContext, question: str) -> Reply:
 
 @router.command(
     "entry",
+    plain=PLAIN_ID,
     aliases={"de": ("eintrag",)},
     args=(Arg("entry_id", label={"de": "Nummer", "en": "id"}),),
     help={"de": "Zeigt einen Eintrag im Verzeichnis ganz, z. B. „!eintrag p03“.", "en": "Shows one directory entry in full, e.g. “!entry p03”."},
@@ -225,6 +226,7 @@ def _parse_value(ctx: CommandContext, field: str, value: str):
 
 @router.command(
     "set-role",
+    plain=r"(?:neu|new|[A-Za-z]{1,2}-?\d+)\s.*",
     aliases={"de": ("zuständig", "zustaendig")},
     args=(
         Arg("entry_id", label={"de": "Nummer oder neu", "en": "id or new"}),
@@ -275,6 +277,7 @@ _ENGLISH_FIELD_WORDS = {"name", "role", "organization", "phone", "office-hours",
 
 @router.command(
     "confirm",
+    plain=PLAIN_ID,
     aliases={"de": ("bestätigen", "bestaetigen", "ja", "stimmt"), "en": ("yes",)},
     args=(Arg("entry_id", label={"de": "Nummer", "en": "id"}, required=False),),
     help={
@@ -303,6 +306,7 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
 
 @router.command(
     "correction",
+    plain=r".*",  # the one-word reply to a re-confirmation request: "nein, neue Nummer …"
     aliases={"de": ("korrektur", "nein"), "en": ("no",)},
     args=(Arg("text", label={"de": "was sich geändert hat", "en": "what changed"}, rest=True, required=False),),
     help={
@@ -329,6 +333,7 @@ async def correction(ctx: CommandContext, text: str) -> Reply:
 
 @router.command(
     "handover",
+    plain=r"@\S+\s+@\S+.*",
     aliases={"de": ("übergabe", "uebergabe")},
     args=(
         Arg("old", label={"de": "@bisher", "en": "@previous"}),

@@ -2,7 +2,10 @@
 
 Every prefixed message gets an answer: a result, a usage line, a refusal that says what
 is needed, a "did you mean", or, for a bug, an apology with an incident id (the traceback
-goes to the log, never to the room). Logs name the command word, never the message text.
+goes to the log, never to the room). Unprefixed text for Lotse (a direct message, or
+addressed by name) is a command only when it is unmistakably one: the exact command word,
+alone or with arguments that fit the command's declared `plain` pattern; anything else is
+a question for the catch-all command ("Ein Bekannter sucht …" is never "Meintest du !nein?"). Logs name the command word, never the message text.
 """
 from __future__ import annotations
 
@@ -119,6 +122,11 @@ class Dispatcher:
 
     def command_text(self, incoming: Incoming) -> str | None:
         """The command part of a message, or None if the message is not for Lotse."""
+        found = self._addressed(incoming)
+        return found[0] if found else None
+
+    def _addressed(self, incoming: Incoming) -> tuple[str, bool] | None:
+        """(text for Lotse, whether it carried the prefix), or None if it is not for Lotse."""
         body = incoming.body.strip()
         addressed = incoming.mentions_bot
         for name in self.bot_names:
@@ -128,15 +136,16 @@ class Dispatcher:
                     body, addressed = rest.lstrip(":, \t\n"), True
                     break
         if body.startswith(self.prefix):
-            return body[len(self.prefix):]
+            return body[len(self.prefix):], True
         if incoming.room.is_direct or addressed:
-            return body
+            return body, False
         return None
 
     async def dispatch(self, incoming: Incoming) -> Reply | None:
-        text = self.command_text(incoming)
-        if text is None:
+        addressed = self._addressed(incoming)
+        if addressed is None:
             return None
+        text, prefixed = addressed
         verdict = self.flood.check(incoming.sender, self.clock().timestamp())
         if verdict != "ok":
             if verdict == "silent":
@@ -154,11 +163,17 @@ class Dispatcher:
         if found and len(found[1]) == 1:
             lang = next(iter(found[1]))
         caller = Caller(incoming.sender, incoming.sender_name, self.access.permission(incoming))
+        if not prefixed and found is not None and not found[0].fits_plain(argtext):
+            found = None  # "Termin beim Gesundheitsamt?" is a question, not a meeting
         if found is None:
             fallback = self.registry.catch_all
-            if fallback is None or not self._is_plain_question(incoming, text, word, caller.permission):
+            lone_typo = not argtext.strip() and self._closest(word, caller.permission, cutoff=85)
+            if prefixed or fallback is None or lone_typo:
+                # A lone word one typo away from a command ("hilfee") is a command with a typo.
                 return self._unknown(word, lang, caller.permission)
+            # Unprefixed text that is no command is a question, never a mistyped command.
             found, argtext = (fallback, set()), text.strip()
+            lang = preferred or self.default_lang
             if word.casefold() in ENGLISH_QUESTION_WORDS:
                 lang = "en"
         command = found[0]
@@ -203,15 +218,6 @@ class Dispatcher:
             incident = secrets.token_hex(3)
             log.exception("command %r failed, incident %s", command.name, incident)
             return replace(Doc().p(t(lang, "error.internal", incident=incident)).reply(), incident=incident)
-
-    def _is_plain_question(self, incoming: Incoming, text: str, word: str, permission: Permission) -> bool:
-        """Plain text for Lotse (a direct message, or addressed by name) that is no command:
-        a question for the catch-all command, unless its first word is a command with a typo."""
-        if incoming.body.strip().startswith(self.prefix):
-            return False
-        if self._closest(word, permission, cutoff=80):
-            return False
-        return True
 
     def _closest(self, word: str, permission: Permission, cutoff: float) -> str | None:
         allowed = {w for c in self.registry.visible(permission) for lg in ("de", "en") for w in c.words(lg)}

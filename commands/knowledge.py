@@ -14,7 +14,7 @@ from datetime import datetime, time, timezone
 from commands.context import CommandContext, Permission
 from commands.errors import BadArgument, NotFound, PermissionDenied, UserError
 from commands.i18n import t
-from commands.registry import Arg, Router
+from commands.registry import PLAIN_ID, Arg, Router
 from commands.render import Bold, Doc, Link, Reply
 from knowledge.register import (
     MAX_TAGS,
@@ -243,6 +243,7 @@ URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 @router.command(
     "link",
+    plain=r"https?://\S+.*",
     args=(Arg("url", label={"de": "Adresse", "en": "address"}, required=False), Arg("title", label={"de": "Titel", "en": "title"}, rest=True, required=False)),
     help={
         "de": "Hält einen Link fest, mit Titel. Ich rufe den Link nie selbst auf.",
@@ -307,6 +308,7 @@ def _valid_statuses(lang: str) -> str:
 
 @router.command(
     "set-status",
+    plain=PLAIN_ID,
     aliases={"de": ("stand",)},
     args=(ENTRY_ID, Arg("status", label={"de": "Stand", "en": "status"}), Arg("details", label={"de": "bis DATUM @wer", "en": "until DATE @who"}, rest=True, required=False)),
     help={
@@ -339,6 +341,7 @@ async def set_status(ctx: CommandContext, entry_id: str, status: str, details: s
 
 @router.command(
     "edit",
+    plain=PLAIN_ID,
     aliases={"de": ("bearbeiten",)},
     args=(ENTRY_ID, Arg("text", label={"de": "neuer Text", "en": "new text"}, rest=True, required=False)),
     help={
@@ -364,6 +367,7 @@ async def edit(ctx: CommandContext, entry_id: str, text: str) -> Reply:
 
 @router.command(
     "retract",
+    plain=PLAIN_ID,
     aliases={"de": ("zurückziehen", "zurueckziehen")},
     args=(ENTRY_ID,),
     help={
@@ -393,6 +397,7 @@ async def _set_public(ctx: CommandContext, entry_id: str, public: bool) -> Reply
 
 @router.command(
     "public",
+    plain=PLAIN_ID,
     aliases={"de": ("öffentlich", "oeffentlich")},
     args=(ENTRY_ID,),
     help={
@@ -407,6 +412,7 @@ async def make_public(ctx: CommandContext, entry_id: str) -> Reply:
 
 @router.command(
     "internal",
+    plain=PLAIN_ID,
     aliases={"de": ("intern",)},
     args=(ENTRY_ID,),
     help={"de": "Macht einen Eintrag wieder nur im Netzwerk sichtbar.", "en": "Makes an entry visible inside the network only again."},
@@ -524,6 +530,7 @@ async def notes(ctx: CommandContext, filters: str) -> Reply:
 
 @router.command(
     "search",
+    plain=r"[^\s?.!,]+(?:\s+[^\s?.!,]+){0,2}",  # "suche Gesundheit"; "Suche eine Wohnung für …?" is a question
     aliases={"de": ("suche", "suchen")},
     args=(Arg("text", label={"de": "Suchwort", "en": "search words"}, rest=True, required=False),),
     help={
@@ -551,6 +558,7 @@ async def more(ctx: CommandContext) -> Reply:
 
 @router.command(
     "show",
+    plain=PLAIN_ID,
     aliases={"de": ("zeige", "zeigen")},
     args=(ENTRY_ID,),
     help={"de": "Zeigt einen Eintrag mit Verlauf und Nachfolgern.", "en": "Shows one entry with its history and successors."},

@@ -16,7 +16,7 @@ from commands.context import CommandContext, Outgoing, Permission, Services
 from commands.errors import BadArgument, NotFound, PermissionDenied, UserError
 from commands.i18n import t
 from commands.knowledge import record_note
-from commands.registry import Arg, Router
+from commands.registry import PLAIN_ID, Arg, Router
 from commands.render import Attachment, Bold, Doc, Link, Reply
 from knowledge.dates import DateError, describe_rule, localize, parse_offsets, parse_when
 from knowledge.meetings import DEFAULT_REMINDERS, ActionItem, Firing, Meeting, Session
@@ -96,6 +96,7 @@ def meeting_facts(ctx_lang: str, tz: str, meeting: Meeting, occurrence: datetime
 
 @router.command(
     "meeting",
+    plain=r"[^|]+\|.*|(?:ausfallen|skip|absagen|cancel|ändern|aendern|edit|ics)\s+[A-Za-z]-?\d+.*",
     aliases={"de": ("termin",)},
     args=(REST,),
     help={
@@ -300,6 +301,7 @@ async def agenda(ctx: CommandContext, topic: str) -> Reply:
 
 @router.command(
     "remind",
+    plain=r"[^|]+\|.*",
     aliases={"de": ("erinnere", "erinnerung")},
     args=(REST,),
     help={
@@ -357,6 +359,7 @@ async def reminders(ctx: CommandContext) -> Reply:
 
 @router.command(
     "cancel-reminder",
+    plain=PLAIN_ID,
     aliases={"de": ("erinnerung-löschen", "erinnerung-loeschen")},
     args=(Arg("reminder_id", label={"de": "Nummer", "en": "id"}),),
     help={"de": "Löscht eine Erinnerung, z. B. „!erinnerung-löschen E-3“.", "en": "Cancels a reminder, e.g. “!cancel-reminder E-3”."},
@@ -386,6 +389,7 @@ def _action_line(ctx: CommandContext, item: ActionItem) -> tuple:
 
 @router.command(
     "action",
+    plain=r"@\S+\s.*",
     aliases={"de": ("aufgabe",)},
     args=(Arg("owner", label={"de": "@wer", "en": "@who"}, required=False), Arg("text", label={"de": "Aufgabe [bis DATUM]", "en": "task [until DATE]"}, rest=True, required=False)),
     help={
@@ -428,6 +432,7 @@ async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
 
 @router.command(
     "tasks",
+    plain=r"meine|raum|alle|mine|room|all",
     aliases={"de": ("aufgaben",)},
     args=(Arg("which", label={"de": "meine|raum|alle", "en": "mine|room|all"}, required=False),),
     help={"de": "Zeigt offene Aufgaben: deine (Standard), die des Raums oder alle.", "en": "Shows open action items: yours (default), this room's or all."},
@@ -453,6 +458,7 @@ async def tasks(ctx: CommandContext, which: str) -> Reply:
 
 @router.command(
     "done",
+    plain=PLAIN_ID,
     aliases={"de": ("erledigt",)},
     args=(Arg("action_id", label={"de": "Nummer", "en": "id"}),),
     help={"de": "Markiert eine Aufgabe als erledigt, z. B. „!erledigt A-3“.", "en": "Marks an action item as done, e.g. “!done A-3”."},
@@ -554,6 +560,7 @@ async def end_session(ctx: CommandContext) -> Reply:
 
 @router.command(
     "session",
+    plain=r"(?:start|ende|end)(?:\s.*)?",
     aliases={"de": ("sitzung",)},
     args=(Arg("action", label={"de": "start|ende", "en": "start|end"}), Arg("title", label={"de": "M-3 oder Titel", "en": "M-3 or title"}, rest=True, required=False)),
     help={
@@ -627,6 +634,7 @@ async def _withdraw(ctx: CommandContext, kind: str, ref: str | None) -> None:
 
 @router.command(
     "minutes",
+    plain=r"(?:[PM]-\d+|letzte|last|freigeben|approve)\b.*",
     aliases={"de": ("protokoll",)},
     args=(Arg("which", label={"de": "P-3, M-3, letzte oder freigeben P-3", "en": "P-3, M-3, last or approve P-3"}, rest=True, required=False),),
     help={"de": "Zeigt ein Protokoll: das letzte des Raums, P-3 oder das letzte zu Termin M-3. „!protokoll freigeben P-3“ veröffentlicht einen Entwurf.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from commands.context import CommandContext, Outgoing, Permission
 from commands.errors import BadArgument
 from commands.i18n import t
-from commands.registry import Arg, Router
+from commands.registry import PLAIN_ID, Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.privacy import Stores, as_json, as_markdown, forget, personal_data
 from knowledge.timefmt import spell_datetime
@@ -38,6 +38,7 @@ async def my_data(ctx: CommandContext) -> Reply:
 
 @router.command(
     "forget-me",
+    plain=r"bestätigen|bestaetigen|confirm",
     aliases={"de": ("vergiss-mich",)},
     args=(Arg("confirm", label={"de": "bestätigen", "en": "confirm"}, required=False),),
     help={
@@ -74,6 +75,7 @@ async def forget_me(ctx: CommandContext, confirm: str) -> Reply:
 
 @router.command(
     "history",
+    plain=PLAIN_ID,
     aliases={"de": ("verlauf",)},
     args=(Arg("object_id", label={"de": "Nummer", "en": "id"}),),
     help={

@@ -6,6 +6,7 @@ these declarations. `Registry.validate()` runs at start-up and refuses bad decla
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from commands.i18n import LANGUAGES
 from commands.render import Reply
 
 Handler = Callable[..., Awaitable[Reply]]
+# Unprefixed arguments that start with an id (B-12, M-3, p03, R-4) are unmistakably a command's.
+PLAIN_ID = r"(?:[A-Za-z]{1,2}-\d+|p\d{2,})\b.*"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,17 @@ class Command:
     permission: Permission
     handler: Handler = field(repr=False)
     catch_all: bool = False  # also answers plain text addressed to Lotse that is no command
+    # Unprefixed text (a direct message, or addressed by name) is this command only when it is
+    # the bare word, or when the rest of the line fully matches this pattern: a sentence that
+    # merely starts with a command word ("Termin beim Gesundheitsamt?") is a question.
+    plain: str | None = None
+
+    def fits_plain(self, argtext: str) -> bool:
+        """Whether unprefixed `argtext` unmistakably belongs to this command."""
+        argtext = argtext.strip()
+        if not argtext or self.catch_all:
+            return True
+        return self.plain is not None and re.fullmatch(self.plain, argtext, re.IGNORECASE | re.DOTALL) is not None
 
     def words(self, lang: str) -> tuple[str, ...]:
         """The words that call this command in `lang`; English includes the name itself."""
@@ -66,6 +80,7 @@ class Router:
         help: dict[str, str],
         permission: Permission = Permission.MEMBER,
         catch_all: bool = False,
+        plain: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -77,6 +92,7 @@ class Router:
                     permission=permission,
                     handler=handler,
                     catch_all=catch_all,
+                    plain=plain,
                 )
             )
             return handler
@@ -122,6 +138,11 @@ class Registry:
                 problems.append(f"{command.name}: handler must be an async function")
             if command.catch_all and not (command.args and command.args[-1].rest):
                 problems.append(f"{command.name}: a catch-all command must take the rest of the line")
+            if command.plain is not None:
+                try:
+                    re.compile(command.plain)
+                except re.error as exc:
+                    problems.append(f"{command.name}: plain pattern does not compile ({exc})")
             if any(a.rest for a in command.args[:-1]):
                 problems.append(f"{command.name}: only the last argument may take the rest of the line")
         if sum(c.catch_all for c in self.commands) > 1:

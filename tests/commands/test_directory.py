@@ -29,8 +29,18 @@ async def test_natural_questions_in_a_direct_message_and_by_name(chat):
     english = await chat.say("who handles health care?", room=DM)
     assert english.body.startswith("For “") and "Last confirmed: Wednesday, 17 June 2026" in english.body
     assert "Gesundheitsamt" in (await chat.say("Lotse, wer ist zuständig für Gesundheit?")).body
-    # A typo of a command word is still a command with a suggestion, not a question.
+    # A lone word one typo away from a command is a command with a suggestion ...
     assert (await chat.say("hilfee", room=DM)).body.startswith("Den Befehl „hilfee“ kenne ich nicht.")
+    # ... but a sentence is a question, whatever its first word looks like.
+    for sentence in ("Ein Bekannter sucht eine Wohnung", "Termin beim Gesundheitsamt?", "Hilfe bei der Wohnungssuche",
+                     "Ja, wer hilft bei der Wohnungssuche?", "Suche Hilfe bei der Wohnungssuche", "Termine beim Jobcenter?"):
+        reply = await chat.say(sentence, room=DM)
+        assert "Meintest du !" not in reply.body and "Befehl" not in reply.body, sentence
+        assert not reply.body.startswith(("Der Termin", "Termin angelegt", "Danke!", "Alle Befehle")), sentence
+    assert "Sozialmanagement" in (await chat.say("Ein Bekannter sucht eine Wohnung", room=DM)).body
+    # The exact word with arguments that fit its grammar stays a command without the prefix.
+    assert (await chat.say("eintrag p03", room=DM)).body.startswith("Ärztin im Gesundheitsamt")
+    assert (await chat.say("hilfe termin", room=DM)).body.startswith("!termin")
 
 
 async def test_unconfirmed_entries_say_ungeprueft(chat):

@@ -48,3 +48,25 @@ async def test_who_handles_in_a_room_in_a_direct_message_and_reconfirmation_by_d
     await app.keep_directory()
     await ben.barrier(dm)
     assert len([n for n in ben.notices(dm) if "Stimmt das noch?" in n.body]) == 1
+
+
+async def test_sentences_in_a_direct_message_are_questions_not_mistyped_commands(make_user, make_bot):
+    bot = await make_bot()
+    app, bot_id = bot.app, bot.config.matrix.user_id
+    await app.directory.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", app.clock())
+    anna = await make_user("anna")
+    direct = (await anna.client.room_create(is_direct=True, invite=[bot_id])).room_id
+    await anna.wait_joined(direct, bot_id)
+
+    # Its first word is one letter from "nein" (a command): still a question about housing.
+    housing = await anna.ask(direct, "Ein Bekannter sucht eine Wohnung")
+    assert "Meintest du" not in housing.body and "Sozialmanagement, Sprecherin HF Wohnen" in housing.body
+    # Its first word is exactly "Termin", but "beim Gesundheitsamt?" is no meeting: a question.
+    health = await anna.ask(direct, "Termin beim Gesundheitsamt?")
+    assert "Ärztin im Gesundheitsamt" in health.body
+    assert await app.meetings.meetings(include_cancelled=True) == []
+    # The exact word with arguments that fit its grammar is still a command without the prefix.
+    entry = await anna.ask(direct, "eintrag p17")
+    assert entry.body.startswith("Sozialmanagement, Sprecherin HF Wohnen")
+    typo = await anna.ask(direct, "hilfee")
+    assert typo.body.startswith("Den Befehl „hilfee“ kenne ich nicht. Meintest du !hilfe?")
