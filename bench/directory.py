@@ -26,7 +26,7 @@ from bench.common import RESULTS, summary
 from knowledge.directory import RoleEntry, RoleStatus
 from knowledge.directory_io import read_file
 from knowledge.lookup import LookupEngine
-from knowledge.lookup_eval import evaluate
+from knowledge.lookup.evaluation import evaluate
 from knowledge.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,8 @@
 """Who handles what: asking the directory, and keeping it true when people come and go."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from commands.context import CommandContext, Outgoing, Permission, Services
@@ -8,7 +10,8 @@ from commands.errors import BadArgument, NotFound, PermissionDenied
 from commands.i18n import t
 from commands.registry import PLAIN_ID, Arg, Router
 from commands.render import Bold, Doc, Link, Reply
-from knowledge.directory import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
+from knowledge.directory import (EDITABLE_FIELDS, LIST_FIELDS, Asker, LookupResult, QuestionNotFound, RoleEntry, RoleNotFound,
+                                 RoleStatus, Visibility)
 from knowledge.directory_io import STATUS_ALIASES
 from knowledge.lookup import UnknownLanguage
 from knowledge.timefmt import parse_day, spell_date, spell_datetime
@@ -86,28 +89,50 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
         raise BadArgument("directory.unknown_language", code=str(exc), valid=valid) from None
     if result.kind == "empty":
         raise BadArgument("directory.empty_question", example=example)
+    doc = render_result(ctx, result, text)
+    if result.kind == "none":
+        # Noted without a name for the coordinators; who asked is kept apart, only to send the answer.
+        asker = Asker(ctx.caller.user_id, ctx.room.room_id, ctx.room.is_direct, lang)
+        number = await directory.repository.log_question(text, ctx.now, ctx.room.handlungsfeld, asker)
+        doc.p(t(lang, "directory.noted", id=f"F-{number}"))
+    return doc.reply()
+
+
+def render_result(ctx: CommandContext, result: LookupResult, text: str) -> Doc:
+    """A lookup result as a message: an answer, candidates, or nobody (with hints)."""
+    lang, directory = ctx.lang, ctx.services.directory
     topic_names = [directory.topic_name(tp, lang) for tp in result.topics]
     if result.kind == "answer":
         doc = Doc()
-        if result.topics:
+        if result.extra.get("deputy_of"):
+            doc.p(t(lang, "directory.deputy_title"))
+        elif result.topics:
             doc.p(t(lang, "directory.answer_title", topic=topic_names[0]))
-        else:
+        elif result.language:
             doc.p(t(lang, "directory.speakers_title", language=directory.language_name(result.language, lang)))
+        else:
+            doc.p(t(lang, "directory.roles_title"))
         for match in result.matches:
             entry_block(ctx, match.entry, doc)
-        return doc.reply()
+        return doc
     if result.kind == "ambiguous":
-        doc = Doc().p(t(lang, "directory.ambiguous_title", topics=", ".join(topic_names)))
-        doc.ul([
-            (Bold(directory.topic_name(m.topic, lang)), ": ", _role_label(m.entry), ", ", m.entry.organisation,
-             f" ({m.entry.id})")
-            for m in result.matches
-        ])
-        doc.p(t(lang, "directory.ambiguous_hint", example=f"{ctx.prefix}{ctx.command_word('who')} {topic_names[0]}",
+        # Not sure: candidates, each with its status, never one confident name.
+        doc = Doc().p(t(lang, "directory.candidates_title"))
+        items = []
+        for m in result.matches:
+            item = [Bold(_role_label(m.entry)), ", ", m.entry.organisation]
+            if m.topic:
+                item += [" – ", directory.topic_name(m.topic, lang)]
+            if m.entry.status is RoleStatus.UNCONFIRMED:
+                item += [" – ", t(lang, "directory.status_unconfirmed")]
+            elif m.entry.status in (RoleStatus.LEFT, RoleStatus.VACANT):
+                item += [" – ", t(lang, "directory.status_" + m.entry.status.value)]
+            items.append((*item, f" ({m.entry.id})"))
+        doc.ul(items)
+        doc.p(t(lang, "directory.ambiguous_hint", example=f"{ctx.prefix}{ctx.command_word('who')} {t(lang, 'directory.example')}",
                 show=f"{ctx.prefix}{ctx.command_word('entry')} {result.matches[0].entry.id}"))
-        return doc.reply()
-    # Nobody: say so honestly, suggest, and note the question (without who asked) for the coordinators.
-    await directory.repository.log_question(text, ctx.now, ctx.room.handlungsfeld)
+        return doc
+    # Nobody: say so honestly and suggest (the caller notes the question for the coordinators).
     doc = Doc()
     if result.language and result.extra.get("known_topic"):
         language = directory.language_name(result.language, lang)
@@ -116,14 +141,16 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
         if speakers:
             doc.p(t(lang, "directory.speakers_instead", language=language))
             doc.ul([(_role_label(m.entry), ", ", m.entry.organisation, f" ({m.entry.id})") for m in speakers])
-    elif result.extra.get("known_topic"):
+    elif result.extra.get("elsewhere"):
+        where = result.extra["elsewhere"]
+        doc.p(t(lang, "directory.elsewhere", question=text, where=where.get(lang) or where.get("de") or next(iter(where.values()))))
+    elif result.extra.get("known_topic") and topic_names:
         doc.p(t(lang, "directory.nobody_for_topic", topic=topic_names[0]))
     else:
         doc.p(t(lang, "directory.nobody", question=text))
         if topic_names:
             doc.p(t(lang, "directory.suggestions", topics=", ".join(topic_names)))
-    doc.p(t(lang, "directory.noted"))
-    return doc.reply()
+    return doc
 
 
 @router.command(
@@ -188,12 +215,81 @@ def _get_visible(ctx: CommandContext, entry_id: str) -> RoleEntry:
 async def open_questions(ctx: CommandContext) -> Reply:
     lang = ctx.lang
     since = ctx.now - timedelta(days=ctx.services.directory_policy.question_retention_days)
-    rows, total = await ctx.services.directory.repository.open_questions(since)
+    rows, total = await ctx.services.directory.repository.open_question_list(since)
     if not rows:
         return Doc().p(t(lang, "directory.no_open_questions")).reply()
     doc = Doc().p(t(lang, "directory.open_questions_title", shown=len(rows), total=total))
-    doc.ul([f"„{text}“ – {spell_datetime(at, lang, ctx.services.timezone)}" for at, text, _ in rows])
+    doc.ul([f"{q.short_id}: „{q.text}“ – {spell_datetime(q.asked_at, lang, ctx.services.timezone)}" for q in rows])
+    doc.p(t(lang, "directory.open_questions_hint", example=f"{ctx.prefix}{ctx.command_word('assign')} {rows[0].short_id} p03"))
     return doc.reply()
+
+
+@router.command(
+    "assign",
+    aliases={"de": ("zuordnen",)},
+    plain=r"F-\d+\s+\S+.*",
+    args=(
+        Arg("question_id", label={"de": "F-Nummer", "en": "F-number"}),
+        Arg("target", label={"de": "Eintrag oder Thema", "en": "entry or topic"}),
+        Arg("phrase", label={"de": "Stichwort", "en": "phrase"}, rest=True, required=False),
+    ),
+    help={
+        "de": "Beantwortet eine offene Frage: „!zuordnen F-3 p03“ (ein Eintrag) oder „!zuordnen F-3 wohnen“ (ein Thema). "
+              "Ich lerne die Worte der Frage und sage der Person Bescheid, die gefragt hat.",
+        "en": "Answers an open question: “!assign F-3 p03” (an entry) or “!assign F-3 wohnen” (a topic). "
+              "I learn the words of the question and tell the person who asked.",
+    },
+    permission=Permission.COORDINATOR,
+)
+async def assign(ctx: CommandContext, question_id: str, target: str, phrase: str) -> Reply:
+    lang, directory = ctx.lang, ctx.services.directory
+    found = re.fullmatch(r"[Ff]-?(\d+)", question_id.strip())
+    if not found:
+        raise BadArgument("directory.bad_question_id", value=question_id)
+    number = int(found.group(1))
+    kind, value = _assign_target(ctx, target)
+    try:
+        question, learned, asker = await directory.resolve_question(number, kind, value, phrase, ctx.caller.user_id, ctx.now)
+    except QuestionNotFound:
+        raise NotFound("directory.question_not_found", id=f"F-{number}") from None
+    except LookupError:
+        raise BadArgument("directory.question_resolved", id=f"F-{number}") from None
+    label = _role_label(directory.get(value)) if kind == "entry" else directory.topic_name(value, lang)
+    if asker:
+        # Tell the person who asked, in their language, where they asked (or by direct message).
+        asker_ctx = replace(ctx, lang=asker.lang)
+        result = directory.lookup(question.text)
+        answer = render_result(asker_ctx, result, question.text) if result.kind == "answer" else None
+        doc = Doc().p(t(asker.lang, "directory.answer_found", question=question.text,
+                        date=spell_date(question.asked_at.date(), asker.lang)))
+        if answer is None:
+            if kind == "entry":
+                answer = Doc()
+                entry_block(asker_ctx, directory.get(value), answer)
+            else:
+                answer = Doc().p(t(asker.lang, "directory.answer_topic", topic=directory.topic_name(value, asker.lang)))
+        doc.extend(answer)
+        target_room = f"room:{asker.room_id}" if asker.direct else f"dm:{asker.user_id}"
+        await ctx.services.deliver(Outgoing(target_room, doc.reply(), f"answer:F-{number}"))
+    key = "directory.assigned_told" if asker else "directory.assigned"
+    return Doc().p(t(lang, key, id=f"F-{number}", phrase=learned, target=f"{label} ({value})" if kind == "entry" else label)).reply(reaction="✅")
+
+
+def _assign_target(ctx: CommandContext, target: str) -> tuple[str, str]:
+    """("entry", "p03") or ("topic", "wohnen") for what a coordinator wrote."""
+    directory = ctx.services.directory
+    value = target.strip()
+    try:
+        _get_visible(ctx, value)
+        return "entry", directory.get(value).id
+    except NotFound:
+        pass
+    topics = directory.table.topics
+    wanted = value.casefold().replace("-", "_")
+    for topic_id, topic in topics.items():
+        if wanted in (topic_id, topic.name_de.casefold(), topic.name_en.casefold()):
+            return "topic", topic_id
+    raise BadArgument("directory.bad_assign_target", value=value, valid=", ".join(sorted(topics)))
 
 
 def _parse_value(ctx: CommandContext, field: str, value: str):

@@ -69,8 +69,8 @@ class AccessPolicy:
         return Permission.MEMBER
 
 
-# Ids a reply may name: register entries, meetings, reminders, action items, minutes, roles.
-OBJECT_ID = re.compile(r"\b(?:[BVLNMEAP]-\d+|R-\d+|p\d{2,})\b")
+# Ids a reply may name: register entries, meetings, reminders, action items, minutes, roles, open questions.
+OBJECT_ID = re.compile(r"\b(?:[BVLNMEAPF]-\d+|R-\d+|p\d{2,})\b")
 
 
 class FloodGuard:

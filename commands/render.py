@@ -89,6 +89,12 @@ class Doc:
         )
         return self
 
+    def extend(self, other: "Doc") -> "Doc":
+        """Append another message's paragraphs and lists."""
+        self._plain.extend(other._plain)
+        self._html.extend(other._html)
+        return self
+
     def reply(self, reaction: str | None = None, attachments: tuple[Attachment, ...] = ()) -> Reply:
         return Reply(body="\n\n".join(self._plain), html="".join(self._html), reaction=reaction, attachments=attachments)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 
 class RoleStatus(str, enum.Enum):
@@ -100,9 +100,49 @@ class LookupResult:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question nobody could answer (F-3), without who asked."""
+
+    number: int
+    asked_at: datetime
+    text: str
+    handlungsfeld: str | None
+    resolved_at: datetime | None = None
+    resolved_to: str | None = None  # "entry:p03" | "topic:wohnen"
+
+    @property
+    def short_id(self) -> str:
+        return f"F-{self.number}"
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Where to send the answer to an open question, once there is one."""
+
+    user_id: str
+    room_id: str
+    direct: bool
+    lang: str
+
+
+@dataclass(frozen=True)
+class LearnedPhrase:
+    id: int
+    phrase: str
+    kind: str  # entry | topic
+    target: str
+    created_by: str
+    created_at: datetime
+
+
 class DirectoryError(Exception):
     pass
 
 
 class RoleNotFound(DirectoryError):
+    pass
+
+
+class QuestionNotFound(DirectoryError):
     pass

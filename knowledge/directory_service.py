@@ -5,7 +5,7 @@ from datetime import datetime
 
 from babel import Locale
 
-from knowledge.directory import LookupResult, RoleEntry, RoleNotFound
+from knowledge.directory import Asker, LookupResult, OpenQuestion, QuestionNotFound, RoleEntry, RoleNotFound
 from knowledge.directory_io import DirectoryImportError
 from knowledge.lookup import LookupEngine
 from knowledge.storage import DirectoryRepository
@@ -20,6 +20,22 @@ class DirectoryService:
 
     async def load(self) -> None:
         self.engine.load(await self.repository.all())
+        self.engine.forget_learned()
+        for learned in await self.repository.learned():
+            self.engine.learn(learned.phrase, learned.kind, learned.target)
+
+    async def resolve_question(self, number: int, kind: str, target: str, phrase: str | None, by: str,
+                               at: datetime) -> tuple[OpenQuestion, str, Asker | None]:
+        """A coordinator says who (or which topic) answers open question F-<number>: the phrase
+        becomes network vocabulary (stored, then learned by the engine) and the asker is handed
+        back once, to be told. Raises QuestionNotFound, or LookupError if already resolved."""
+        question = await self.repository.question(number)
+        if question is None:
+            raise QuestionNotFound(number)
+        phrase = (phrase or "").strip() or self.engine.unknown_words(question.text)
+        asker = await self.repository.resolve_question(number, phrase, kind, target, by, at)
+        self.engine.learn(phrase, kind, target)
+        return question, phrase, asker
 
     def lookup(self, text: str, visible: set[str] | None = None) -> LookupResult:
         return self.engine.lookup(text, visible)

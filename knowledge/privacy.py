@@ -35,6 +35,9 @@ async def personal_data(stores: Stores, user_id: str, now: datetime) -> dict:
                              "last_confirmed": r.last_confirmed.isoformat() if r.last_confirmed else None} for r in roles],
         "register_entries": [{"id": e.short_id, "text": e.text, "as": "author" if e.author == user_id else "recorded by",
                               "created": e.created_at.isoformat(timespec="minutes")} for e in entries],
+        "open_questions_awaiting_an_answer": [
+            {"id": q.short_id, "text": q.text, "asked": q.asked_at.isoformat(timespec="minutes")}
+            for q in await stores.directory.repository.questions_asked_by(user_id)] if stores.directory else [],
         **(await stores.meetings.personal_data(user_id)),
         "changes_made": [{"at": a.at.isoformat(timespec="minutes"), "action": a.action, "objects": list(a.objects)}
                          for a in await stores.audit.by_actor(user_id)] if stores.audit else [],
@@ -63,6 +66,8 @@ async def forget(stores: Stores, user_id: str, replacement: str, at: datetime) -
                                       confirmed_by=None, confirmation_requested=None)
     if stores.directory:
         await stores.directory.repository.pseudonymise_history({user_id, *names}, replacement)
+        await stores.directory.repository.forget_asker(user_id)
+        await stores.directory.repository.pseudonymise_learned(user_id, replacement)
     register = await stores.register.pseudonymise(user_id, replacement)
     meetings = await stores.meetings.forget(user_id, replacement)
     await stores.preferences.forget(user_id)

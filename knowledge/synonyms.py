@@ -44,11 +44,13 @@ class SynonymTable:
     language_names: dict[str, str] = field(default_factory=dict)  # code -> first (German) name
     language_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {"de": …, "en": …}
     triggers: list[tuple[str, ...]] = field(default_factory=list)
+    sources: tuple[Path, ...] = ()  # the files it was read from (the lookup's vocabulary reads them too)
 
     @classmethod
     def load(cls, *paths: Path) -> "SynonymTable":
         """Load one or more tables; later files add to earlier ones (network extensions)."""
         table = cls()
+        table.sources = tuple(Path(p) for p in paths)
         for path in paths:
             table.extend(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
         return table

@@ -162,6 +162,33 @@ class QuestionRow(Base):
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     text: Mapped[str] = mapped_column(String(500))
     handlungsfeld: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_to: Mapped[str | None] = mapped_column(String(120), nullable=True)  # "entry:p03" | "topic:wohnen"
+
+
+class QuestionAskerRow(Base):
+    """Who asked an unanswered question: kept only to send them the answer once a coordinator
+    finds one, deleted then (or with the question); never shown to anyone."""
+
+    __tablename__ = "question_askers"
+    question_id: Mapped[int] = mapped_column(Integer, ForeignKey("unanswered_questions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    lang: Mapped[str] = mapped_column(String(8), default="de")
+
+
+class LearnedPhraseRow(Base):
+    """Network vocabulary taught by coordinators (`!zuordnen`): a phrase and the role or topic it means."""
+
+    __tablename__ = "lookup_vocabulary"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phrase: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))  # entry | topic
+    target: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    question_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class MeetingRow(Base):

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from knowledge.directory import RoleEntry, RoleNotFound, RoleStatus, Visibility
-from knowledge.storage._orm import Counter, QuestionRow, RoleRevisionRow, RoleRow
+from knowledge.directory import Asker, LearnedPhrase, OpenQuestion, RoleEntry, RoleNotFound, RoleStatus, Visibility
+from knowledge.storage._orm import Counter, LearnedPhraseRow, QuestionAskerRow, QuestionRow, RoleRevisionRow, RoleRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
 
@@ -110,19 +110,82 @@ class DirectoryRepository:
             value = (await s.execute(update(Counter).where(Counter.name == "role").values(value=Counter.value + 1).returning(Counter.value))).scalar_one()
             return f"R-{value}"
 
-    async def log_question(self, text: str, at: datetime, handlungsfeld: str | None) -> None:
+    async def log_question(self, text: str, at: datetime, handlungsfeld: str | None, asker: Asker | None = None) -> int:
+        """Note a question nobody could answer; the asker only so that the answer can reach them later."""
         async with self._db.session() as s:
-            s.add(QuestionRow(asked_at=at, text=text[:500], handlungsfeld=handlungsfeld))
+            row = QuestionRow(asked_at=at, text=text[:500], handlungsfeld=handlungsfeld)
+            s.add(row)
+            await s.flush()
+            if asker:
+                s.add(QuestionAskerRow(question_id=row.id, user_id=asker.user_id, room_id=asker.room_id,
+                                       direct=asker.direct, lang=asker.lang))
+            return row.id
 
     async def open_questions(self, since: datetime, limit: int = 20) -> tuple[list[tuple[datetime, str, str | None]], int]:
+        found, total = await self.open_question_list(since, limit)
+        return [(q.asked_at, q.text, q.handlungsfeld) for q in found], total
+
+    async def open_question_list(self, since: datetime, limit: int = 20) -> tuple[list[OpenQuestion], int]:
+        """Unresolved questions since `since`, newest first, and how many there are."""
         async with self._db.session() as s:
-            total = await s.scalar(select(func.count(QuestionRow.id)).where(QuestionRow.asked_at >= since)) or 0
-            rows = await s.scalars(
-                select(QuestionRow).where(QuestionRow.asked_at >= since).order_by(QuestionRow.asked_at.desc()).limit(limit)
-            )
-            return [(r.asked_at, r.text, r.handlungsfeld) for r in rows], total
+            where = (QuestionRow.asked_at >= since, QuestionRow.resolved_at.is_(None))
+            total = await s.scalar(select(func.count(QuestionRow.id)).where(*where)) or 0
+            rows = await s.scalars(select(QuestionRow).where(*where).order_by(QuestionRow.asked_at.desc()).limit(limit))
+            return [OpenQuestion(r.id, r.asked_at, r.text, r.handlungsfeld) for r in rows], total
+
+    async def question(self, number: int) -> OpenQuestion | None:
+        async with self._db.session() as s:
+            row = await s.get(QuestionRow, number)
+            if row is None:
+                return None
+            return OpenQuestion(row.id, row.asked_at, row.text, row.handlungsfeld, row.resolved_at, row.resolved_to)
+
+    async def resolve_question(self, number: int, phrase: str, kind: str, target: str, by: str, at: datetime) -> Asker | None:
+        """In one transaction: store the phrase as network vocabulary, mark the question resolved,
+        and hand back (and forget) who asked it, so the answer can be sent once."""
+        async with self._db.session() as s:
+            row = await s.get(QuestionRow, number)
+            if row is None or row.resolved_at is not None:
+                raise LookupError(number)
+            s.add(LearnedPhraseRow(phrase=phrase[:300], kind=kind, target=target, created_by=by, created_at=at, question_id=number))
+            row.resolved_at, row.resolved_to = at, f"{kind}:{target}"
+            asker_row = await s.get(QuestionAskerRow, number)
+            asker = None
+            if asker_row:
+                asker = Asker(asker_row.user_id, asker_row.room_id, asker_row.direct, asker_row.lang)
+                await s.delete(asker_row)
+            return asker
+
+    async def learn(self, phrase: str, kind: str, target: str, by: str, at: datetime) -> None:
+        async with self._db.session() as s:
+            s.add(LearnedPhraseRow(phrase=phrase[:300], kind=kind, target=target, created_by=by, created_at=at))
+
+    async def learned(self) -> list[LearnedPhrase]:
+        async with self._db.session() as s:
+            rows = await s.scalars(select(LearnedPhraseRow).order_by(LearnedPhraseRow.id))
+            return [LearnedPhrase(r.id, r.phrase, r.kind, r.target, r.created_by, r.created_at) for r in rows]
+
+    async def questions_asked_by(self, user_id: str) -> list[OpenQuestion]:
+        """For `!meine-daten`: the open questions whose answer Lotse still has to send this person."""
+        async with self._db.session() as s:
+            rows = await s.execute(select(QuestionRow).join(QuestionAskerRow, QuestionAskerRow.question_id == QuestionRow.id)
+                                   .where(QuestionAskerRow.user_id == user_id))
+            return [OpenQuestion(r.id, r.asked_at, r.text, r.handlungsfeld) for (r,) in rows]
+
+    async def forget_asker(self, user_id: str) -> int:
+        async with self._db.session() as s:
+            result = await s.execute(delete(QuestionAskerRow).where(QuestionAskerRow.user_id == user_id).returning(QuestionAskerRow.question_id))
+            return len(result.all())
+
+    async def pseudonymise_learned(self, user_id: str, replacement: str) -> int:
+        async with self._db.session() as s:
+            result = await s.execute(update(LearnedPhraseRow).where(LearnedPhraseRow.created_by == user_id)
+                                     .values(created_by=replacement).returning(LearnedPhraseRow.id))
+            return len(result.all())
 
     async def prune_questions(self, before: datetime) -> int:
         async with self._db.session() as s:
+            old = select(QuestionRow.id).where(QuestionRow.asked_at < before)
+            await s.execute(delete(QuestionAskerRow).where(QuestionAskerRow.question_id.in_(old)))
             result = await s.execute(delete(QuestionRow).where(QuestionRow.asked_at < before).returning(QuestionRow.id))
             return len(result.all())
