@@ -1,6 +1,7 @@
 """Full-text search over the register: an inverted index with fuzzy word matching.
 
 Derived from the database and rebuilt at start; the database stays the source of truth.
+Text is normalised like the lookup's (knowledge.lookup.analysis.Analyzer.words).
 Each query word is matched against the index vocabulary three ways — exactly, as part of a
 longer word (substring: "sprach" finds "Sprachmittlerpool"), and by edit similarity with
 rapidfuzz (typos: "Sprachmitler"). Entries are ranked by how many query words they
@@ -15,8 +16,8 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from knowledge.lookup.analysis import Analyzer, Lexicon
 from knowledge.register import Entry
-from knowledge.text import words
 
 FUZZY_CUTOFF = 80
 FUZZY_LIMIT = 30
@@ -38,6 +39,17 @@ class _Doc(NamedTuple):
     retracted: bool
     created: float
     tokens: tuple[str, ...]
+
+
+def words(text: str) -> list[str]:
+    """The lookup's normalisation (knowledge.lookup.analysis): stop words of every language
+    dropped, a hyphenated compound also as one closed word ("Dolmetscher-Hotline" is found as
+    "Dolmetscherhotline", and an open "Dolmetscher Hotline" finds its parts)."""
+    return _analyzer().words(text)
+
+
+def _analyzer() -> Analyzer:
+    return Analyzer(Lexicon.for_search())
 
 
 class SearchIndex:

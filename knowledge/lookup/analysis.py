@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,11 +66,20 @@ class Lexicon:
     def load(cls, stopwords_file: Path | None = None) -> "Lexicon":
         return _load_lexicon(str(stopwords_file) if stopwords_file else "")
 
+    @classmethod
+    def for_search(cls) -> "Lexicon":
+        """The register search's lexicon: every language's stop words (with the shipped `keep`
+        list), but not the lookup's question words ("Kontakt", "Hilfe" are search words there)."""
+        return _load_lexicon(str(DEFAULT_STOPWORDS) + "#search")
+
     def lemma(self, folded: str) -> str:
         return self.lemmas.get(folded, folded)
 
     def is_german_word(self, folded: str) -> bool:
         return folded in self.german or self.lemmas.get(folded, "") in self.german
+
+
+DEFAULT_STOPWORDS = Path(__file__).resolve().parents[2] / "config" / "vocabulary" / "stopwords.yaml"
 
 
 @lru_cache(maxsize=4)
@@ -90,15 +100,16 @@ def _load_lexicon(stopwords_file: str) -> Lexicon:
     if path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             german = frozenset(line.strip() for line in handle if line.strip() and not line.startswith("#"))
+    stopwords_file, _, purpose = stopwords_file.partition("#")
     extra = Path(stopwords_file) if stopwords_file else None
     generic: frozenset[str] = frozenset()
     if extra and extra.exists():
         data = yaml.safe_load(extra.read_text(encoding="utf-8")) or {}
         generic = frozenset(fold(str(w)) for w in data.get("generic_organisation_words") or ())
-    return Lexicon(lemmas, german, _stop_words(extra), generic)
+    return Lexicon(lemmas, german, _stop_words(extra, question_words=purpose != "search"), generic)
 
 
-def _stop_words(extra_file: Path | None) -> frozenset[str]:
+def _stop_words(extra_file: Path | None, question_words: bool = True) -> frozenset[str]:
     from stop_words import get_stop_words
 
     words: set[str] = set()
@@ -107,7 +118,7 @@ def _stop_words(extra_file: Path | None) -> frozenset[str]:
     keep: set[str] = set()
     if extra_file and extra_file.exists():
         data = yaml.safe_load(extra_file.read_text(encoding="utf-8")) or {}
-        for lang_words in (data.get("extra") or {}).values():
+        for lang_words in (data.get("extra") or {}).values() if question_words else ():
             words |= {fold(str(w)) for w in lang_words or ()}
         keep = {fold(str(w)) for w in data.get("keep") or ()}
     return frozenset(w for w in words if w not in keep)
@@ -207,5 +218,8 @@ def _is_known(word: str, known, lexicon: Lexicon) -> bool:
 _GENDER = re.compile(r"(?<=\w)(?:[:*_/]|\u00b7)[iI]nnen\b|(?<=[a-zäöüß])Innen\b|(?<=\w)\(innen\)")
 
 
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
 def _gender_folded(text: str) -> str:
-    return _GENDER.sub("", text)
+    return _GENDER.sub("", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH))

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from knowledge.register import Entry, Kind
-from knowledge.search import SearchIndex
-from knowledge.text import fold, words
+from knowledge.search import IndexRow, SearchIndex
+from knowledge.search import words
+from knowledge.text import fold
 
 T0 = datetime(2026, 3, 3, tzinfo=timezone.utc)
 
@@ -54,3 +55,14 @@ def test_upsert_replaces_the_old_words():
     idx.upsert(entry(1, "Neuer Inhalt"))
     assert idx.search("alter", None) == [] and idx.search("inhalt", None) == [1]
     assert len(idx) == 1
+
+
+def test_hyphenated_closed_and_open_compounds_find_each_other():
+    index = SearchIndex()
+    index.rebuild([IndexRow(1, "network", False, 1.0, "Dolmetscher-Hotline für Arztbesuche"),
+                   IndexRow(2, "network", False, 2.0, "Die Integrationskurse beginnen im März")])
+    for query in ("Dolmetscherhotline", "Dolmetscher-Hotline", "Dolmetscher Hotline"):
+        assert index.search(query, None) == [1], query
+    assert index.search("Integrations-Kurse", None) == [2]
+    # Stop words of every supported language are no search words.
+    assert index.search("the und для", None) == []
