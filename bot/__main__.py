@@ -7,6 +7,7 @@
     lotse import FILE --config FILE    import decisions and links from a network file (idempotent)
     lotse directory import FILE --config FILE    import the directory (YAML network file or CSV)
     lotse directory export --config FILE [--format yaml|csv]    print the directory
+    lotse directory vocabulary --config FILE    print the vocabulary coordinators taught (!zuordnen)
     lotse export ics --config FILE [--out FILE]    all meetings as an iCalendar file
     lotse report --config FILE --out DIR [--handlungsfeld ID ...] [--period "Q3 2026"] [--public]
     lotse publish --config FILE --out DIR    the static public transparency site
@@ -163,7 +164,7 @@ async def run_directory_import(config, file: Path) -> int:
 
 
 def cmd_directory(args) -> int:
-    from knowledge.directory_io import DirectoryImportError, to_csv, to_yaml
+    from knowledge.directory_io import DirectoryImportError, learned_to_yaml, to_csv, to_yaml
 
     try:
         config = load_config(args.config)
@@ -181,6 +182,13 @@ def cmd_directory(args) -> int:
                 print(f"  - {problem}", file=sys.stderr)
             return EXIT_CONFIG
         print(f"directory: {changed} entries new or changed")
+        return 0
+
+    if args.action == "vocabulary":
+        async def learned(register, meetings, directory):
+            return await directory.repository.learned()
+
+        print(learned_to_yaml(asyncio.run(with_stores(config, learned))), end="")
         return 0
 
     async def export(register, meetings, directory):
@@ -338,7 +346,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--config", required=True, type=Path)
     imp.set_defaults(func=cmd_import)
     directory = sub.add_parser("directory", help="import or export the directory")
-    directory.add_argument("action", choices=["import", "export"])
+    directory.add_argument("action", choices=["import", "export", "vocabulary"])
     directory.add_argument("file", type=Path, nargs="?")
     directory.add_argument("--config", required=True, type=Path)
     directory.add_argument("--format", choices=["yaml", "csv"], default="yaml")

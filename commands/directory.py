@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from commands.context import CommandContext, Outgoing, Permission, Services
-from commands.errors import BadArgument, NotFound, PermissionDenied
+from commands.errors import BadArgument, NotFound, PermissionDenied, UserError
 from commands.i18n import t
 from commands.registry import PLAIN_ID, Arg, Router
 from commands.render import Bold, Doc, Link, Reply
@@ -253,7 +253,7 @@ async def assign(ctx: CommandContext, question_id: str, target: str, phrase: str
     except QuestionNotFound:
         raise NotFound("directory.question_not_found", id=f"F-{number}") from None
     except LookupError:
-        raise BadArgument("directory.question_resolved", id=f"F-{number}") from None
+        raise UserError("directory.question_resolved", id=f"F-{number}") from None
     label = _role_label(directory.get(value)) if kind == "entry" else directory.topic_name(value, lang)
     if asker:
         # Tell the person who asked, in their language, where they asked (or by direct message).

@@ -165,6 +165,8 @@ class Dispatcher:
         caller = Caller(incoming.sender, incoming.sender_name, self.access.permission(incoming))
         if not prefixed and found is not None and not found[0].fits_plain(argtext):
             found = None  # "Termin beim Gesundheitsamt?" is a question, not a meeting
+        elif not prefixed and found is not None and found[0].catch_all:
+            argtext = text.strip()  # "Wer betreut …?" is quoted and noted as the whole sentence
         if found is None:
             fallback = self.registry.catch_all
             lone_typo = not argtext.strip() and self._closest(word, caller.permission, cutoff=85)

@@ -198,3 +198,11 @@ def to_csv(entries: list[RoleEntry]) -> str:
         row = _plain(entry)
         writer.writerow({k: LIST_SEPARATOR.join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+def learned_to_yaml(learned) -> str:
+    """The network vocabulary coordinators taught with `!zuordnen`, as YAML (one row per phrase)."""
+    rows = [{"phrase": item.phrase, item.kind: item.target, "by": item.created_by,
+             "at": item.created_at.isoformat(timespec="minutes")} for item in learned]
+    header = "# Network vocabulary taught by coordinators (!zuordnen). Phrase -> directory entry or topic.\n"
+    return header + yaml.safe_dump({"learned": rows}, allow_unicode=True, sort_keys=False)

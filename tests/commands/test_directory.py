@@ -176,3 +176,33 @@ async def test_entry_shows_everything_and_unknown_ids_are_explained(chat):
     body = (await chat.say("!eintrag p04")).body
     assert "Gefördert bis Donnerstag, 31. Dezember 2026" in body and "Hinweis: Anfragen für Einsätze" in body
     assert (await chat.say("!eintrag p77")).body.startswith("Einen Eintrag „p77“ gibt es im Verzeichnis nicht.")
+
+
+async def test_coordinators_answer_open_questions_and_the_next_person_gets_the_answer(chat, directory, delivered):
+    asked = await chat.say("Wer betreut das Lesezeichen-Projekt?", room=DM)
+    assert "Zu „Wer betreut das Lesezeichen-Projekt?“ habe ich niemanden gefunden." in asked.body
+    assert "(F-1)" in asked.body and "schicke ich dir die Antwort" in asked.body
+    listed = await chat.say("!offene-fragen", sender=KOORDINATORIN)
+    assert "F-1: „Wer betreut das Lesezeichen-Projekt?“" in listed.body and ANNA not in listed.body
+    # Members may not teach; bad ids and targets get a clear answer.
+    assert (await chat.say("!zuordnen F-1 p13")).body.startswith("Das dürfen nur Koordinatorinnen")
+    assert (await chat.say("!zuordnen X-1 p13", sender=KOORDINATORIN)).body.startswith("„X-1“ ist keine Nummer einer offenen Frage.")
+    assert (await chat.say("!zuordnen F-9 p13", sender=KOORDINATORIN)).body.startswith("Eine offene Frage F-9 finde ich nicht.")
+    assert (await chat.say("!zuordnen F-1 p99", sender=KOORDINATORIN)).body.startswith("„p99“ ist weder ein Eintrag")
+    done = await chat.say("!zuordnen F-1 p13", sender=KOORDINATORIN)
+    assert done.body.startswith("F-1 ist beantwortet: „Lesezeichen-Projekt“ gehört jetzt zu Ehrenamtskoordinatorin")
+    assert done.reaction == "✅" and "Der Person, die gefragt hat, habe ich Bescheid gesagt." in done.body
+    # The asker is told where they asked (their direct message), in their language.
+    told = [o for o in delivered if o.key == "answer:F-1"]
+    assert len(told) == 1 and told[0].target == f"room:{DM.room_id}"
+    assert told[0].reply.body.startswith("Zu deiner Frage „Wer betreut das Lesezeichen-Projekt?“")
+    assert "Ehrenamtskoordinatorin, Sprecherin HF Ehrenamt" in told[0].reply.body
+    # The next person asking gets the answer; the question is no longer open.
+    again = await chat.say("Lesezeichen-Projekt, an wen wende ich mich?", sender="@ben:example.org", room=DM)
+    assert "Ehrenamtskoordinatorin, Sprecherin HF Ehrenamt" in again.body and "niemanden" not in again.body
+    assert (await chat.say("!offene-fragen", sender=KOORDINATORIN)).body.startswith("Zurzeit gibt es keine")
+    assert (await chat.say("!zuordnen F-1 p13", sender=KOORDINATORIN)).body == "Die Frage F-1 ist schon beantwortet."
+    # By topic, in English.
+    await chat.say("who runs the Moonlight Choir?", room=DM)
+    by_topic = await chat.say("!assign F-2 sport_freizeit", sender=KOORDINATORIN)
+    assert by_topic.body.startswith("F-2 is answered: “Moonlight Choir” now belongs to Sport")

@@ -70,3 +70,44 @@ async def test_sentences_in_a_direct_message_are_questions_not_mistyped_commands
     assert entry.body.startswith("Sozialmanagement, Sprecherin HF Wohnen")
     typo = await anna.ask(direct, "hilfee")
     assert typo.body.startswith("Den Befehl „hilfee“ kenne ich nicht. Meintest du !hilfe?")
+
+
+async def test_coordinators_answer_an_open_question_the_asker_is_told_and_the_next_person_gets_it(make_user, make_bot, synapse):
+    import nio
+
+    kora = await make_user("kora")
+    alias_local = "koord-" + kora.user_id[1:].split(":")[0]
+    coord = (await kora.client.room_create(alias=alias_local, name="Koordination", preset=nio.RoomPreset.public_chat)).room_id
+    bot = await make_bot(network={"name": "Testnetz", "coordination_room": f"#{alias_local}:{synapse.server_name}"})
+    app, bot_id = bot.app, bot.config.matrix.user_id
+    await kora.wait_joined(coord, bot_id)
+    await app.directory.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", app.clock())
+
+    anna = await make_user("anna")
+    direct = (await anna.client.room_create(is_direct=True, invite=[bot_id])).room_id
+    await anna.wait_joined(direct, bot_id)
+    asked = await anna.ask(direct, "Wer betreut das Lesezeichen-Projekt?")
+    assert "habe ich niemanden gefunden" in asked.body and "(F-1)" in asked.body
+
+    # The coordinators see the question without the asker; a member may not answer it.
+    listed = await kora.ask(coord, "!offene-fragen")
+    assert "F-1: „Wer betreut das Lesezeichen-Projekt?“" in listed.body and anna.user_id not in listed.body
+    refused = await anna.ask(direct, "!zuordnen F-1 p13")
+    assert refused.body.startswith("Das dürfen nur Koordinatorinnen")
+    done = await kora.ask(coord, "!zuordnen F-1 p13")
+    assert done.body.startswith("F-1 ist beantwortet: „Lesezeichen-Projekt“ gehört jetzt zu Ehrenamtskoordinatorin")
+
+    # Anna is told in the direct message where she asked.
+    told = await anna.wait_for(lambda: [n for n in anna.notices(direct) if n.body.startswith("Zu deiner Frage")],
+                               what="the answer to the open question")
+    assert "Ehrenamtskoordinatorin, Sprecherin HF Ehrenamt" in told[0].body and len(told) == 1
+
+    # The next person asking gets the answer at once.
+    ben = await make_user("ben")
+    other = (await ben.client.room_create(is_direct=True, invite=[bot_id])).room_id
+    await ben.wait_joined(other, bot_id)
+    again = await ben.ask(other, "Lesezeichen-Projekt – an wen wende ich mich?")
+    assert "Ehrenamtskoordinatorin, Sprecherin HF Ehrenamt" in again.body and "niemanden" not in again.body
+    # The change is audited without content.
+    history = await kora.ask(coord, "!verlauf F-1")
+    assert "assign" in history.body or "zuordnen" in history.body

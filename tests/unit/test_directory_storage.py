@@ -91,3 +91,26 @@ def test_yaml_and_csv_exports_read_back_to_the_same_entries(tmp_path):
     assert read_file(csv_file) == entries
     exported = yaml.safe_load(to_yaml(entries))["directory"]
     assert parse_entries(exported, "export.yaml") == entries
+
+
+async def test_resolving_a_question_learns_the_phrase_and_hands_back_the_asker_once(service, db):
+    from knowledge.directory import Asker
+
+    await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", T0)
+    number = await service.repository.log_question("Wer betreut das Lesezeichen-Projekt?", T0, None,
+                                                   Asker("@anna:x", "!dm:x", True, "de"))
+    assert [q.short_id for q in await service.repository.questions_asked_by("@anna:x")] == [f"F-{number}"]
+    question, phrase, asker = await service.resolve_question(number, "entry", "p13", None, "@koord:x", T0)
+    assert phrase == "Lesezeichen-Projekt" and asker == Asker("@anna:x", "!dm:x", True, "de")
+    assert await service.repository.questions_asked_by("@anna:x") == []  # the asker is forgotten once told
+    with pytest.raises(LookupError):
+        await service.resolve_question(number, "entry", "p13", None, "@koord:x", T0)
+    found, total = await service.repository.open_question_list(T0 - timedelta(days=1))
+    assert total == 0 and found == []
+    # Stored: a fresh service (a restart) knows the phrase.
+    fresh = DirectoryService(DirectoryRepository(db), service.table)
+    await fresh.load()
+    result = fresh.lookup("Lesezeichen-Projekt: wer ist da zuständig?")
+    assert result.kind == "answer" and result.matches[0].entry.id == "p13"
+    learned = await fresh.repository.learned()
+    assert [(item.phrase, item.kind, item.target, item.created_by) for item in learned] == [("Lesezeichen-Projekt", "entry", "p13", "@koord:x")]
