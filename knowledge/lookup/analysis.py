@@ -198,6 +198,11 @@ class Analyzer:
         return out
 
 
+def surface_words(text: str) -> list[str]:
+    """The written words of a text (gender forms folded away, hyphenated compounds kept whole)."""
+    return WORD.findall(_gender_folded(text))
+
+
 class KnownWords:
     """A set of words (folded and lemmas) that compound heads may be."""
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from knowledge.directory import LookupResult, Match, RoleEntry, Visibility
-from knowledge.lookup.analysis import Analyzer, KnownWords, Lexicon, Token
+from knowledge.lookup.analysis import Analyzer, KnownWords, Lexicon, Token, surface_words
 from knowledge.lookup.vocabulary import Concept, Vocabulary
 from knowledge.synonyms import SynonymTable
 from knowledge.text import fold
@@ -56,7 +56,7 @@ ORIGIN_FACTOR = 1.5  # the question names a country whose language the holder sp
 AGE_BONUS, AGE_PENALTY = 0.6, 1.2
 LEARNED_ENTRY = 3.0
 TOPIC_CANDIDATES = 40
-MAX_POSTINGS = 5000
+MAX_POSTINGS = 1000  # a word on more roles than this only re-ranks (like a low IDF), it finds none
 
 LANGUAGE_TOKEN = re.compile(r"(?:sprache|language|lang):([a-z_]{2,6})\b", re.IGNORECASE)
 HF_TOKEN = re.compile(r"\bhf:([a-z0-9\-_]+)", re.IGNORECASE)
@@ -71,6 +71,10 @@ AGE = re.compile(
 )
 RANGE = re.compile(r"(\d{1,2})\s*[-–]\s*(\d{1,2})\s*jahr", re.IGNORECASE)
 FROM_AGE = re.compile(r"\bab\s+(\d{1,2})\s*jahr", re.IGNORECASE)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in surface_words(text) if not w.isdigit()]
 
 
 class UnknownLanguage(ValueError):
@@ -132,6 +136,11 @@ class LookupEngine:
         files = [*sources, *(sorted(vocabulary_dir.glob("*.yaml")) if vocabulary_dir else ())]
         self.vocabulary, self.analyzer = _vocabulary(tuple(sources), vocabulary_dir, stopwords, _stamp(files))
         self._single = sorted(k for k in self.vocabulary.words if len(k) >= 5)
+        # Typo candidates by first letter: a typo rarely changes the first letter, and a bucket
+        # is a few hundred words instead of thousands.
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for key in self._single:
+            self._by_initial[key[0]].append(key)
         self._by_stem: dict[str, set[str]] = defaultdict(set)
         for word in self.vocabulary.words:
             if len(word) >= 6:
@@ -140,6 +149,7 @@ class LookupEngine:
         self._postings: dict[str, dict[str, float]] = defaultdict(dict)
         self._by_topic: dict[str, list[tuple[float, str]]] = defaultdict(list)
         self._by_language: dict[str, list[str]] = defaultdict(list)
+        self._by_topic_language: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
         self._known = KnownWords(self.vocabulary.words)
         self._length_total = 0.0
         self._learned: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
@@ -150,16 +160,22 @@ class LookupEngine:
         entries = list(entries)
         self._docs, self._postings = {}, defaultdict(dict)
         self._by_topic, self._by_language, self._length_total = defaultdict(list), defaultdict(list), 0.0
+        self._by_topic_language = defaultdict(list)
+        self._word_keys.cache_clear()
         for entry in entries:  # directory words are compound heads too ("Pflegenetz" in "Pflegenetzwerk")
             for text in self._field_texts(entry).values():
-                for token in self.analyzer.tokens(text):
-                    if not token.stop and len(token.folded) >= 4:
-                        self._known.add(token.lemma)
+                for surface in _words(text):
+                    lemma = self._surface(surface)[1]
+                    if lemma and len(lemma) >= 4:
+                        self._known.add(lemma)
+        self._split.cache_clear()
+        self._word_keys.cache_clear()
         for entry in entries:
             self._put(entry, keep_sorted=False)
-        for ranked in self._by_topic.values():
+        for ranked in (*self._by_topic.values(), *self._by_topic_language.values()):
             ranked.sort()
-        self._split.cache_clear()
+        for ids in self._by_language.values():
+            ids.sort()
 
     def upsert(self, entry: RoleEntry) -> None:
         self._remove(entry.id)
@@ -172,10 +188,10 @@ class LookupEngine:
         for key in old.tf:
             self._postings[key].pop(entry_id, None)
         for place, topic in enumerate(old.entry.topics):
-            ranked = self._by_topic[topic]
             item = (-TOPIC_PLACE[min(place, len(TOPIC_PLACE) - 1)], entry_id)
-            if item in ranked:
-                ranked.remove(item)
+            for ranked in (self._by_topic[topic], *(self._by_topic_language[(topic, c)] for c in old.entry.languages)):
+                if item in ranked:
+                    ranked.remove(item)
         for code in old.entry.languages:
             if entry_id in self._by_language[code]:
                 self._by_language[code].remove(entry_id)
@@ -188,18 +204,36 @@ class LookupEngine:
             "target_groups": " ; ".join(entry.target_groups), "notes": entry.notes or "", "location": entry.location or "",
         }
 
+    @lru_cache(maxsize=131072)
+    def _surface(self, surface: str) -> tuple[str, str]:
+        """(folded, lemma) of one written word; ("", "") for a stop word or a number."""
+        tokens = self.analyzer.tokens(surface)
+        if len(tokens) != 1 or tokens[0].stop or tokens[0].folded.isdigit():
+            return "", ""
+        return tokens[0].folded, tokens[0].lemma
+
+    @lru_cache(maxsize=131072)
+    def _word_keys(self, surface: str, skip: frozenset[str]) -> tuple[str, ...]:
+        """The index keys of one written word: itself, its lemma, hyphen parts, compound parts."""
+        tokens = self.analyzer.tokens(surface)
+        if len(tokens) != 1:
+            return ()
+        token = tokens[0]
+        if token.stop or token.folded.isdigit() or token.folded in skip:
+            return ()
+        keys = list(self.analyzer.keys(token))
+        for part in token.parts:
+            if len(part) >= 3 and part not in self.analyzer.lexicon.stop and part not in skip:
+                keys.extend(self.analyzer.keys(part))
+        split = self._split(token.folded)
+        if split:
+            keys.extend(w for w in split if len(w) >= 4 and w not in skip)
+        return tuple(keys)
+
     def _doc_keys(self, text: str, skip: frozenset[str] = frozenset()) -> list[str]:
         keys: list[str] = []
-        for token in self.analyzer.tokens(text):
-            if token.stop or token.folded.isdigit() or token.folded in skip:
-                continue
-            keys.extend(self.analyzer.keys(token))
-            for part in token.parts:
-                if len(part) >= 3 and part not in self.analyzer.lexicon.stop and part not in skip:
-                    keys.extend(self.analyzer.keys(part))
-            split = self._split(token.folded)
-            if split:
-                keys.extend(w for w in split if len(w) >= 4 and w not in skip)
+        for surface in _words(text):
+            keys.extend(self._word_keys(surface, skip))
         return keys
 
     def _put(self, entry: RoleEntry, keep_sorted: bool = True) -> None:
@@ -226,9 +260,12 @@ class LookupEngine:
             self._postings[key][entry.id] = value
         add = insort if keep_sorted else list.append
         for place, topic in enumerate(entry.topics):
-            add(self._by_topic[topic], (-TOPIC_PLACE[min(place, len(TOPIC_PLACE) - 1)], entry.id))
+            item = (-TOPIC_PLACE[min(place, len(TOPIC_PLACE) - 1)], entry.id)
+            add(self._by_topic[topic], item)
+            for code in entry.languages:  # "wer spricht Arabisch … Beratung": walk only the speakers
+                add(self._by_topic_language[(topic, code)], item)
         for code in entry.languages:
-            self._by_language[code].append(entry.id)
+            (insort if keep_sorted else list.append)(self._by_language[code], entry.id)
 
     def entries(self) -> list[RoleEntry]:
         return sorted((d.entry for d in self._docs.values()), key=lambda e: e.id)
@@ -402,9 +439,10 @@ class LookupEngine:
                 for key, factor in ((head, 0.85), (modifier, 0.6)):
                     for candidate in {key, self.analyzer.lexicon.lemma(key)}:
                         add(vocab.phrases.get((candidate,), {}), factor)
-        if not found and len(word) >= 5:
+        if not found and len(word) >= 5 and not self.analyzer.lexicon.is_german_word(word):
             cutoff = 90.0 if len(word) <= 7 else 87.0
-            for key, score, _ in process.extract(word, self._single, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3):
+            for key, score, _ in process.extract(word, self._by_initial.get(word[0], ()), scorer=fuzz.ratio,
+                                                 score_cutoff=cutoff, limit=3):
                 add(vocab.phrases.get((key,), {}), 0.8 * score / 100.0)
         return found
 
@@ -456,15 +494,16 @@ class LookupEngine:
 
     def _service_keys(self, ev: Evidence) -> dict[str, tuple[str, ...]]:
         """Per concept, the keys of the words a directory uses for its service (whole words only)."""
-        out = {}
-        for concept_id in ev.services:
-            keys = []
-            for word in self.vocabulary.concepts[concept_id].service:
-                for token in self.analyzer.tokens(word):
-                    if not token.stop:
-                        keys.extend(self.analyzer.keys(token))
-            out[concept_id] = tuple(dict.fromkeys(keys))
-        return out
+        return {concept_id: self._concept_service_keys(concept_id) for concept_id in ev.services}
+
+    @lru_cache(maxsize=4096)
+    def _concept_service_keys(self, concept_id: str) -> tuple[str, ...]:
+        keys = []
+        for word in self.vocabulary.concepts[concept_id].service:
+            for token in self.analyzer.tokens(word):
+                if not token.stop:
+                    keys.extend(self.analyzer.keys(token))
+        return tuple(dict.fromkeys(keys))
 
     def _elsewhere_in_directory(self, ev: Evidence) -> bool:
         """A network may have the authority itself (a Zulassungsstelle entry): then it is in scope."""
@@ -478,11 +517,13 @@ class LookupEngine:
         """"Frau Vogelsang ist im Urlaub, wer vertritt sie?": the named person's deputy."""
         if not any(t.folded in DEPUTY_CUES or t.lemma in DEPUTY_CUES for t in question.tokens):
             return None
-        names = {k for t in question.content for k in self.analyzer.keys(t)}
-        for doc in self._docs.values():
-            if doc.person_keys and names & {k for k in doc.person_keys if len(k) >= 3} and doc.entry.deputy:
-                deputy = self._docs.get(doc.entry.deputy)
-                return deputy.entry if deputy else None
+        names = {k for t in question.content for k in self.analyzer.keys(t) if len(k) >= 3}
+        for name in sorted(names):
+            for entry_id in sorted(self._postings.get(name, ())):
+                doc = self._docs[entry_id]
+                if name in doc.person_keys and doc.entry.deputy:
+                    deputy = self._docs.get(doc.entry.deputy)
+                    return deputy.entry if deputy else None
         return None
 
     def _score(self, question: Question, ev: Evidence, visible: set[str] | None) -> list[tuple[str, float, str | None, float]]:
@@ -490,30 +531,57 @@ class LookupEngine:
         n_docs = max(1, len(self._docs))
         avg_length = self._length_total / n_docs if self._docs else 1.0
         candidates: set[str] = set(ev.learned_entries)
+
+        def passes(entry: RoleEntry) -> bool:
+            return ((not question.language or question.language in entry.languages)
+                    and (not question.handlungsfeld or question.handlungsfeld in entry.handlungsfelder)
+                    and self._visible(entry, visible))
+
+        # Per topic, the first roles (by the topic's place in them) that pass the filters: the
+        # lists are pre-sorted, so walking until enough pass is exact for the topic part.
         for topic in ev.topics:
-            for _, entry_id in self._by_topic.get(topic, [])[:TOPIC_CANDIDATES]:
-                candidates.add(entry_id)
-        idf: dict[str, float] = {}
-        service_keys = self._service_keys(ev)
-        for key in {k for keys in ev.word_keys for k in keys} | {k for keys in service_keys.values() for k in keys}:
-            posting = self._postings.get(key)
-            if not posting:
-                continue
-            df = len(posting)
-            idf[key] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            if df <= MAX_POSTINGS:
-                candidates.update(posting)
-        if question.language and not ev.topics and not idf:
+            taken = 0
+            ranked = self._by_topic_language.get((topic, question.language), ()) if question.language else self._by_topic.get(topic, ())
+            for _, entry_id in ranked:
+                if taken >= TOPIC_CANDIDATES:
+                    break
+                if passes(self._docs[entry_id].entry):
+                    candidates.add(entry_id)
+                    taken += 1
+        # Field scores term at a time: each question word counts once (its best key), each
+        # concept's service words once. A key on more than MAX_POSTINGS roles earns nothing.
+        field: dict[str, float] = defaultdict(float)
+        norm: dict[str, float] = {}
+
+        def add_terms(keys: Iterable[str], factor: float) -> None:
+            best: dict[str, float] = {}
+            for key in keys:
+                posting = self._postings.get(key)
+                if not posting or len(posting) > MAX_POSTINGS:
+                    continue
+                weight = factor * math.log(1 + (n_docs - len(posting) + 0.5) / (len(posting) + 0.5))
+                for entry_id, tf in posting.items():
+                    length = norm.get(entry_id)
+                    if length is None:
+                        length = norm[entry_id] = K1 * (1 - B + B * self._docs[entry_id].length / avg_length)
+                    value = weight * tf * (K1 + 1) / (tf + length)
+                    if value > best.get(entry_id, 0.0):
+                        best[entry_id] = value
+            for entry_id, value in best.items():
+                field[entry_id] += value
+
+        for keys in ev.word_keys:
+            add_terms(keys, 1.0)
+        for concept_id, keys in self._service_keys(ev).items():
+            add_terms(keys, SERVICE_WEIGHT * ev.services[concept_id])
+        candidates.update(field)
+        if question.language and not ev.topics and not field:
             return []
         results = []
         for entry_id in candidates:
             doc = self._docs[entry_id]
             entry = doc.entry
-            if question.language and question.language not in entry.languages:
-                continue
-            if question.handlungsfeld and question.handlungsfeld not in entry.handlungsfelder:
-                continue
-            if not self._visible(entry, visible):
+            if not passes(entry):
                 continue
             topic_score, best_topic, best_value = 0.0, None, 0.0
             for place, topic in enumerate(entry.topics):
@@ -523,16 +591,7 @@ class LookupEngine:
                     topic_score += value
                     if value > best_value:
                         best_topic, best_value = topic, value
-            def term(key: str) -> float:
-                tf = doc.tf.get(key)
-                if not tf:
-                    return 0.0
-                return idf[key] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc.length / avg_length))
-
-            # Each question word counts once (its best key); each concept's service words once.
-            field_score = sum(max(map(term, keys), default=0.0) for keys in ev.word_keys)
-            field_score += sum(SERVICE_WEIGHT * ev.services[c] * max(map(term, keys), default=0.0)
-                               for c, keys in service_keys.items())
+            field_score = field.get(entry_id, 0.0)
             score = topic_score + FIELD_FACTOR * field_score + ev.learned_entries.get(entry_id, 0.0)
             if score <= 0:
                 continue
@@ -551,7 +610,7 @@ class LookupEngine:
         return bool(set(entry.handlungsfelder) & visible)
 
     def _speakers(self, question: Question, visible: set[str] | None) -> LookupResult:
-        ids = sorted(self._by_language.get(question.language or "", ()))
+        ids = self._by_language.get(question.language or "", ())
         matches = []
         for entry_id in ids:
             entry = self._docs[entry_id].entry
@@ -572,7 +631,8 @@ class LookupEngine:
         for token in question.content:
             if len(token.folded) < 4:
                 continue
-            for key, score, _ in process.extract(token.folded, self._single, scorer=fuzz.WRatio, score_cutoff=70, limit=5):
+            for key, score, _ in process.extract(token.folded, self._by_initial.get(token.folded[0], ()), scorer=fuzz.ratio,
+                                                 score_cutoff=75, limit=5):
                 for concept_id in self.vocabulary.phrases.get((key,), {}):
                     for topic in self.vocabulary.concepts[concept_id].topics:
                         near[topic] = max(near.get(topic, 0.0), score)
