@@ -127,6 +127,9 @@ def render_result(ctx: CommandContext, result: LookupResult, text: str) -> Doc:
                 item += [" – ", t(lang, "directory.status_unconfirmed")]
             elif m.entry.status in (RoleStatus.LEFT, RoleStatus.VACANT):
                 item += [" – ", t(lang, "directory.status_" + m.entry.status.value)]
+                deputy = directory.engine.get(m.entry.deputy) if m.entry.deputy else None
+                if deputy:
+                    item += [", ", t(lang, "directory.deputy", deputy=f"{_role_label(deputy)}, {deputy.organisation}")]
             items.append((*item, f" ({m.entry.id})"))
         doc.ul(items)
         doc.p(t(lang, "directory.ambiguous_hint", example=f"{ctx.prefix}{ctx.command_word('who')} {t(lang, 'directory.example')}",

@@ -43,8 +43,9 @@ from knowledge.text import fold
 
 MAX_MATCHES = 3
 # Calibrated on the dev sets (tests/lookup_dev/, tests/lookup_cases.yaml, bench/lookup_heldout.yaml).
-ANSWER_MIN = 1.6  # the best role's score needed for a confident answer …
-ANSWER_MARGIN = 0.3  # … and its lead over the next role, as a share of its score
+ANSWER_MIN = 2.0  # the best role's score needed for a confident answer …
+ANSWER_MARGIN = 0.5  # … and its lead over the next role, as a share of its score
+LITERAL_FIELD, LITERAL_MARGIN = 6.0, 0.35  # a strong match of the entry's own words: a smaller lead suffices
 CANDIDATE_MIN = 0.75  # below this: nobody
 ANSWER_EVIDENCE = 0.9  # a confident answer needs one strong word (not only context words)
 FIELD_FACTOR = 0.45  # a BM25 point against a topic point
@@ -55,9 +56,10 @@ SERVICE_WEIGHT = 0.6
 ORIGIN_FACTOR = 1.5  # the question names a country whose language the holder speaks
 AGE_BONUS, AGE_PENALTY = 0.6, 1.2
 LEARNED_ENTRY = 3.0
-TOPIC_CANDIDATES = 40
-MAX_POSTINGS = 1000  # a word on more roles than this only re-ranks (like a low IDF), it finds none
+TOPIC_CANDIDATES = 20
+MAX_POSTINGS = 400  # a word on more roles than this only re-ranks (like a low IDF), it finds none
 
+HYPHEN_PIECES = re.compile(r"[-‐‑'’]")
 LANGUAGE_TOKEN = re.compile(r"(?:sprache|language|lang):([a-z_]{2,6})\b", re.IGNORECASE)
 HF_TOKEN = re.compile(r"\bhf:([a-z0-9\-_]+)", re.IGNORECASE)
 SPEAKS_BEFORE = frozenset("spricht sprechen sprechende sprechenden spreche speaks speak speaking auf in".split())
@@ -326,9 +328,8 @@ class LookupEngine:
                 if language is None and (before in SPEAKS_BEFORE or after in SPEAKS_AFTER):
                     language = code
                     continue
-                origins.add(code)
-                if code in ("de", "en") and not token.upper:
-                    continue  # "Deutsch" / "English": which language, not a topic hint
+                if code not in ("de", "en"):  # "Deutsch lernen" is no hint about origin
+                    origins.add(code)
             for key in self.analyzer.keys(token):
                 origins |= self.vocabulary.origins.get(key, set())
             kept.append(token)
@@ -351,9 +352,13 @@ class LookupEngine:
             spans.append({c: s * factor for c, s in concepts.items()})
             used.update(positions)
 
-        for i, token in enumerate(content):  # abbreviations, only as written in capitals
+        for i, token in enumerate(content):  # abbreviations, only as written in capitals ("eAT-Karte" too)
             if token.upper and token.folded in vocab.abbreviations:
                 take([i], dict.fromkeys(vocab.abbreviations[token.folded], 1.0), 1.0)
+                continue
+            for piece in HYPHEN_PIECES.split(token.surface) if token.parts else ():
+                if sum(c.isupper() for c in piece) >= 2 and fold(piece) in vocab.abbreviations:
+                    take([i], dict.fromkeys(vocab.abbreviations[fold(piece)], 1.0), 1.0)
         for n in range(min(4, len(content)), 0, -1):
             for i in range(len(content) - n + 1):
                 window = range(i, i + n)
@@ -362,7 +367,8 @@ class LookupEngine:
                 gram = content[i:i + n]
                 for key, factor in ((tuple(t.lemma for t in gram), 1.0), (tuple(t.folded for t in gram), 1.0),
                                     (("".join(t.folded for t in gram),), 0.95) if n > 1 else ((), 0)):
-                    if key and key in vocab.phrases and (n > 1 or len(key[0]) >= 3 or gram[0].upper):
+                    if key and key in vocab.phrases and (n > 1 or len(key[0]) >= 3 or gram[0].upper
+                                                         or any(c.isdigit() for c in key[0])):
                         take(window, vocab.phrases[key], factor)
                         break
         for i, token in enumerate(content):
@@ -468,8 +474,13 @@ class LookupEngine:
             return LookupResult("answer", (Match(deputy, None, 99.0),), (), question.language, question.handlungsfeld,
                                 extra={"deputy_of": True})
         if not scored:
-            if question.language and not question.content:
-                return self._speakers(question, visible)
+            if question.language and (not question.content or not (ev.topics or ev.learned_entries)):
+                # "Wer spricht Paschtu und kennt die afghanischen Familien?": the speakers; as
+                # candidates when the question asked for more than the language.
+                speakers = self._speakers(question, visible)
+                if question.content and speakers.kind == "answer":
+                    return LookupResult("ambiguous", speakers.matches, (), question.language, question.handlungsfeld)
+                return speakers
             if question.language and best_topic:
                 anyone = Question(question.tokens, (), question.language, None, frozenset(), None)
                 speakers = self._speakers(anyone, visible).matches
@@ -482,7 +493,10 @@ class LookupEngine:
         matches = tuple(Match(self._docs[eid].entry, topic, round(score, 3)) for eid, score, topic, _ in scored[:MAX_MATCHES])
         topics = tuple(dict.fromkeys(m.topic for m in matches if m.topic))
         strong = in_scope >= ANSWER_EVIDENCE or field_best >= ANSWER_MIN or bool(ev.learned_entries)
-        if strong and first >= ANSWER_MIN and first - second >= ANSWER_MARGIN * first:
+        # The directory's own words ("Jugendmigrationsdienst", "Sprachmittlerpool") are the surest
+        # evidence: with a strong literal match a smaller lead suffices.
+        margin = LITERAL_MARGIN if scored[0][3] >= LITERAL_FIELD else ANSWER_MARGIN
+        if strong and first >= ANSWER_MIN and first - second >= margin * first:
             # One role clearly ahead. Roles that tie ("Sprachkurs": the adult education centre and
             # the course provider) are listed as candidates: the question does not tell them apart.
             return LookupResult("answer", matches[:1], (matches[0].topic,) if matches[0].topic else (), question.language,

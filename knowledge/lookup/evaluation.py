@@ -79,6 +79,7 @@ def aggregate(outcomes: list[Outcome]) -> dict:
             "answerable": len(answerable),
             "answerable_top1": sum(o.top1 for o in answerable) / len(answerable) if answerable else 0.0,
             "among_candidates": sum(o.among for o in answerable) / len(answerable) if answerable else 0.0,
+            "confident_right": sum(o.top1 and o.result == "answer" for o in answerable) / len(answerable) if answerable else 0.0,
             "confident_wrong": sum(o.confident_wrong for o in group) / len(group) if group else 0.0,
             "confident_wrong_answerable": sum(o.confident_wrong for o in answerable),
             "no_answer": len(unanswerable),
@@ -100,11 +101,14 @@ def score_file(engine, cases_file: Path) -> dict:
 def format_figures(name: str, figures: dict) -> str:
     """One aggregate table as text (for the benchmark and the dev tool)."""
     lines = [f"{name}: {figures['all']['cases']} questions"]
-    header = f"  {'kind':<11} {'n':>4} {'top-1':>7} {'among':>7} {'conf.wrong':>10} {'no-ans right':>13} {'conf.wrong no-ans':>18}"
+    header = (f"  {'kind':<11} {'n':>4} {'top-1':>7} {'among':>7} {'conf.right':>10} {'conf.wrong':>10} {'no-ans right':>13}"
+              f" {'conf.wrong no-ans':>18}")
     lines.append(header)
     for kind, f in [("all", figures["all"]), *figures["kinds"].items()]:
         no_answer = f"{f['no_answer_right']}/{f['no_answer']}" if f["no_answer"] else "–"
         wrong_na = f"{f['confident_wrong_no_answer']}/{f['no_answer']}" if f["no_answer"] else "–"
         among = f"{f['among_candidates']:.1%}" if f["answerable"] else "–"
-        lines.append(f"  {kind:<11} {f['cases']:>4} {f['top1']:>7.1%} {among:>7} {f['confident_wrong']:>10.1%} {no_answer:>13} {wrong_na:>18}")
+        right = f"{f['confident_right']:.1%}" if f["answerable"] else "–"
+        lines.append(f"  {kind:<11} {f['cases']:>4} {f['top1']:>7.1%} {among:>7} {right:>10} {f['confident_wrong']:>10.1%}"
+                     f" {no_answer:>13} {wrong_na:>18}")
     return "\n".join(lines)

@@ -28,7 +28,7 @@ async def test_natural_questions_in_a_direct_message_and_by_name(chat):
     course = await chat.say("an wen wende ich mich wegen Sprachkurs?", room=DM)
     assert course.body.startswith("Ich bin nicht sicher, wer genau zuständig ist.")
     assert "Kreisvolkshochschule" in course.body and "Lingua Brücke" in course.body
-    english = await chat.say("who handles health care?", room=DM)
+    english = await chat.say("who handles vaccinations?", room=DM)
     assert english.body.startswith("For “") and "Last confirmed: Wednesday, 17 June 2026" in english.body
     assert "Gesundheitsamt" in (await chat.say("Lotse, wer ist zuständig für Gesundheit?")).body
     # A lone word one typo away from a command is a command with a suggestion ...
@@ -206,3 +206,12 @@ async def test_coordinators_answer_open_questions_and_the_next_person_gets_the_a
     await chat.say("who runs the Moonlight Choir?", room=DM)
     by_topic = await chat.say("!assign F-2 sport_freizeit", sender=KOORDINATORIN)
     assert by_topic.body.startswith("F-2 is answered: “Moonlight Choir” now belongs to Sport")
+
+
+async def test_candidates_keep_their_rank_and_show_status_and_deputy(chat, directory, clock):
+    await directory.update("p15", "test", clock(), "edited", status=RoleStatus.LEFT, deputy="p24")
+    reply = await chat.say("!wer Deutschkurs")
+    assert reply.body.startswith("Ich bin nicht sicher")
+    first = reply.body.split("•")[1]
+    assert "Fachbereichsleitung Deutsch & Integration" in first  # a role whose holder left keeps its place
+    assert "Person hat die Stelle verlassen" in first and "Vertretung: Kursorganisation" in first
