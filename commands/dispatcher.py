@@ -28,7 +28,9 @@ from commands.render import Code, Doc, Reply
 log = logging.getLogger(__name__)
 
 # A plain question starting with one of these is answered in English.
-ENGLISH_QUESTION_WORDS = frozenset({"who", "whom", "where", "what", "which", "how", "contact", "is", "can", "does"})
+ENGLISH_QUESTION_WORDS = frozenset({"who", "whom", "where", "what", "which", "how", "contact", "is", "can", "does", "do",
+                                    "are", "i", "i'm", "im", "my", "we", "we're", "our", "need", "looking", "please",
+                                    "hello", "there", "any", "anyone", "someone", "help", "whose"})
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,22 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def vocabulary_files() -> list[Path]:
-    return [ROOT / "config" / "synonyms.yaml", *sorted((ROOT / "config" / "vocabulary").glob("*.yaml"))]
+    """The files whose words the table covers (stop words are never looked up, so not them)."""
+    return [ROOT / "config" / "synonyms.yaml",
+            *sorted(p for p in (ROOT / "config" / "vocabulary").glob("*.yaml") if p.name != "stopwords.yaml")]
+
+
+def vocabulary_words() -> set[str]:
+    words: set[str] = set()
+    for path in vocabulary_files():
+        for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            words.update(WORD.findall(text))
+    return words
 
 
 def vocabulary_digest() -> str:
-    digest = hashlib.sha256()
-    for path in vocabulary_files():
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    """Changes when a word is added or removed, not when a comment or a weight changes."""
+    return hashlib.sha256("\n".join(sorted(vocabulary_words())).encode()).hexdigest()[:16]
 
 
 def _strings(value) -> list[str]:
@@ -58,10 +65,7 @@ def main() -> None:
     import simplemma
     from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
 
-    words: set[str] = set()
-    for path in vocabulary_files():
-        for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
-            words.update(WORD.findall(text))
+    words = vocabulary_words()
     table: dict[str, str] = {}
     german: set[str] = set()
     for lang in LANGUAGES:

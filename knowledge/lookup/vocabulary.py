@@ -83,7 +83,7 @@ class Vocabulary:
                 # Context words (`weak`): they point to the concept, but less than its own terms.
                 weak = [str(t) for t in spec.get("weak") or ()]
                 weak_keys = {vocabulary.phrase_key(analyzer, t) for t in weak}
-                terms = [str(t) for lang in LANGUAGES for t in spec.get(lang) or ()
+                terms = [str(t) for lang in (*LANGUAGES, "more") for t in spec.get(lang) or ()
                          if vocabulary.phrase_key(analyzer, str(t)) not in weak_keys]
                 vocabulary.add(analyzer, concept, terms, [str(a) for a in spec.get("abbreviations") or ()])
                 vocabulary.add(analyzer, concept, weak, strength=WEAK)

@@ -31,6 +31,8 @@ async def test_natural_questions_in_a_direct_message_and_by_name(chat):
     english = await chat.say("who handles vaccinations?", room=DM)
     assert english.body.startswith("For “") and "Last confirmed: Wednesday, 17 June 2026" in english.body
     assert "Gesundheitsamt" in (await chat.say("Lotse, wer ist zuständig für Gesundheit?")).body
+    english_sentence = await chat.say("I need an interpreter for a doctor's appointment", room=DM)
+    assert english_sentence.body.startswith(("For “", "I am not sure")) and "Sprachmittlerpool" in english_sentence.body
     # A lone word one typo away from a command is a command with a suggestion ...
     assert (await chat.say("hilfee", room=DM)).body.startswith("Den Befehl „hilfee“ kenne ich nicht.")
     # ... but a sentence is a question, whatever its first word looks like.
