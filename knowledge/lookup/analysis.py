@@ -8,13 +8,15 @@
   package plus config/vocabulary/stopwords.yaml) never count as evidence.
 - Lemmas: a form → lemma table derived from simplemma's dictionaries for the vocabulary's
   words (knowledge/lookup/data/lemmas.tsv.gz, built by devtools/build_lexicon.py), so
-  "визнанням" meets "визнання" and "Ärzte" meets "Arzt"; Snowball stems (German, English)
-  as a weaker key for everything else.
+  "визнанням" meets "визнання" and "Ärzte" meets "Arzt"; a German Snowball stem lets other
+  inflections meet a vocabulary word (weaker evidence).
 - Compounds: a German word is split only at a real morpheme boundary — its head must be a
-  known word of at least four letters, its modifier a word of the German lexicon (simplemma's
-  lemmas, with linking -s-/-n-/-en-/-es-), and the whole word must not itself be a lexicon
-  word: "Masernimpfung" is Masern|Impfung, "Migrant" stays whole (never "Mi|grant"), and so
-  do "Einladung" and "Netzwerk".
+  known word (vocabulary or directory) of at least four letters, its modifier a word of the
+  German lexicon (simplemma's lemmas, with linking -s-/-n-/-en-/-es-) of at least four; a word
+  that is itself in the lexicon needs a head of six: "Masernimpfung" is Masern|Impfung,
+  "Migrant" stays whole (never "Mi|grant"), and so do "Einladung" and "Netzwerk". The
+  libraries for this were measured and not taken: compound-split (185 MB of n-gram data, 23 s
+  to load, "Ein|ladung") and german-nouns ("Migrant" -> "Grant", 15 s to load).
 - Abbreviations (MBE, JMD, VHS) are recognised only where the writer used capitals.
 """
 from __future__ import annotations
@@ -151,12 +153,12 @@ class Analyzer:
         return out
 
     def keys(self, token_or_word: Token | str) -> tuple[str, ...]:
-        """The keys a word is found under: as written, its lemma, its stem (for words of 5+ letters)."""
+        """The keys a word is found under: as written, and its lemma."""
         if isinstance(token_or_word, Token):
-            folded, lemma, stemmed = token_or_word.folded, token_or_word.lemma, token_or_word.stem
+            folded, lemma = token_or_word.folded, token_or_word.lemma
         else:
             folded = token_or_word
-            lemma, stemmed = self.lexicon.lemma(folded), stem(folded)
+            lemma = self.lexicon.lemma(folded)
         keys = [folded]
         if lemma != folded:
             keys.append(lemma)

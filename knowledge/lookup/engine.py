@@ -37,11 +37,12 @@ from rapidfuzz import fuzz, process
 
 from knowledge.directory import LookupResult, Match, RoleEntry, Visibility
 from knowledge.lookup.analysis import Analyzer, KnownWords, Lexicon, Token, surface_words
-from knowledge.lookup.vocabulary import Concept, Vocabulary
+from knowledge.lookup.vocabulary import Vocabulary
 from knowledge.synonyms import SynonymTable
 from knowledge.text import fold
 
 MAX_MATCHES = 3
+SHIPPED_VOCABULARY = Path(__file__).resolve().parents[2] / "config" / "vocabulary"
 # Calibrated on the dev sets (tests/lookup_dev/, tests/lookup_cases.yaml, bench/lookup_heldout.yaml).
 ANSWER_MIN = 2.0  # the best role's score needed for a confident answer …
 ANSWER_MARGIN = 0.5  # … and its lead over the next role, as a share of its score
@@ -132,8 +133,9 @@ class LookupEngine:
         if not sources:
             raise ValueError("the synonym table must be loaded from files (SynonymTable.load)")
         if vocabulary_dir is None:
+            # Beside the synonym table (a network's own config directory), else the shipped one.
             candidate = Path(sources[0]).parent / "vocabulary"
-            vocabulary_dir = candidate if candidate.is_dir() else None
+            vocabulary_dir = candidate if candidate.is_dir() else SHIPPED_VOCABULARY
         stopwords = vocabulary_dir / "stopwords.yaml" if vocabulary_dir else None
         files = [*sources, *(sorted(vocabulary_dir.glob("*.yaml")) if vocabulary_dir else ())]
         self.vocabulary, self.analyzer = _vocabulary(tuple(sources), vocabulary_dir, stopwords, _stamp(files))
@@ -652,6 +654,3 @@ class LookupEngine:
                         near[topic] = max(near.get(topic, 0.0), score)
         return tuple(sorted(near, key=lambda t: -near[t])[:3])
 
-
-def fold_phrase(text: str) -> str:
-    return " ".join(fold(text).split())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from dataclasses import replace
 
 import pytest
@@ -88,3 +89,15 @@ async def test_forget_me_offers_to_redact_lotses_own_messages_naming_the_person(
     reply = await chat.say("!vergiss-mich nachrichten", sender="@gast:example.org")
     assert reply.body == "Ich habe 3 meiner Nachrichten gelöscht, in denen du genannt wurdest."
     assert redacted_for == ["@gast:example.org"]
+
+
+async def test_who_asked_an_open_question_is_in_my_data_and_forgotten(chat, directory, delivered):
+    await chat.say("Wer betreut das Lesezeichen-Projekt?", sender=FELIX, room=DM)
+    await chat.say("!meine-daten", sender=FELIX)
+    data = json.loads([o for o in delivered if o.reply.attachments][-1].reply.attachments[0].content)
+    assert [q["id"] for q in data["open_questions_awaiting_an_answer"]] == ["F-1"]
+    await chat.say("!vergiss-mich bestätigen", sender=FELIX)
+    assert await directory.repository.questions_asked_by(FELIX) == []
+    # The question itself stays, without a name, for the coordinators.
+    rows, total = await directory.repository.open_question_list(datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert total == 1 and FELIX not in str(rows)
