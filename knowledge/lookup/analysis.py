@@ -32,6 +32,12 @@ from pathlib import Path
 import snowballstemmer
 import yaml
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: ten times faster
+
+
+def _load_yaml(text: str):
+    return yaml.load(text, Loader=_YAML_LOADER)
+
 from knowledge.text import fold
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -90,23 +96,18 @@ def _load_lexicon(stopwords_file: str) -> Lexicon:
     lemmas: dict[str, str] = {}
     path = DATA / "lemmas.tsv.gz"
     if path.exists():
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("#"):
-                    continue
-                form, _, lemma = line.rstrip("\n").partition("\t")
-                if form and lemma:
-                    lemmas[form] = lemma
+        rows = gzip.decompress(path.read_bytes()).decode("utf-8").split("\n")
+        lemmas = dict(row.split("\t", 1) for row in rows if row and not row.startswith("#") and "\t" in row)
     german: frozenset[str] = frozenset()
     path = DATA / "german_words.txt.gz"
     if path.exists():
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            german = frozenset(line.strip() for line in handle if line.strip() and not line.startswith("#"))
+        words = gzip.decompress(path.read_bytes()).decode("utf-8").split("\n")
+        german = frozenset(words[1:]) - {""}  # the first line is the header
     stopwords_file, _, purpose = stopwords_file.partition("#")
     extra = Path(stopwords_file) if stopwords_file else None
     generic: frozenset[str] = frozenset()
     if extra and extra.exists():
-        data = yaml.safe_load(extra.read_text(encoding="utf-8")) or {}
+        data = _load_yaml(extra.read_text(encoding="utf-8")) or {}
         generic = frozenset(fold(str(w)) for w in data.get("generic_organisation_words") or ())
     return Lexicon(lemmas, german, _stop_words(extra, question_words=purpose != "search"), generic)
 
@@ -119,7 +120,7 @@ def _stop_words(extra_file: Path | None, question_words: bool = True) -> frozens
         words |= {fold(w) for w in get_stop_words(lang)}
     keep: set[str] = set()
     if extra_file and extra_file.exists():
-        data = yaml.safe_load(extra_file.read_text(encoding="utf-8")) or {}
+        data = _load_yaml(extra_file.read_text(encoding="utf-8")) or {}
         for lang_words in (data.get("extra") or {}).values() if question_words else ():
             words |= {fold(str(w)) for w in lang_words or ()}
         keep = {fold(str(w)) for w in data.get("keep") or ()}
