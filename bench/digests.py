@@ -21,8 +21,10 @@ from pathlib import Path
 import psutil
 
 from bench.common import RESULTS
+from commands import build_registry
 from commands import digest as digests
 from commands.context import BotStatus, Services
+from commands.registry import CommandWords
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.register import Kind, NewEntry
 from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
@@ -72,12 +74,13 @@ async def run(path: Path) -> dict:
                         meetings=MeetingRepository(db), handlungsfelder={f"hf-{r}": {"de": f"Bereich {r}", "en": f"Area {r}"} for r in range(ROOMS)})
     # As the scheduled digests run: each room's firing asks the shared batch for its digest.
     batch = digests.DigestBatch()
+    words = CommandWords(build_registry())
     sizes = []
     start = time.perf_counter()
     for room in range(ROOMS):
         scope = f"hf:hf-{room}"
         built = await batch.get(services, scope, END)
-        reply = digests.render("de", "Europe/Berlin", built, f"Wochenrückblick: Bereich {room}")
+        reply = digests.render("de", "Europe/Berlin", built, f"Wochenrückblick: Bereich {room}", words)
         sizes.append(len(reply.body) + len(reply.html))
     total = time.perf_counter() - start
     await db.close()

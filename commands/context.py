@@ -1,28 +1,23 @@
 """What a handler sees: the caller, the room, the language, the time, and narrow services."""
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from commands.errors import PermissionDenied
+from commands.permission import Permission
+from commands.registry import CommandWords, Registry
 from knowledge.register import hf_scope, network_scope, room_scope
 
 if TYPE_CHECKING:
-    from commands.registry import Registry
     from commands.render import Reply
     from knowledge.directory_service import DirectoryService
     from knowledge.minutes import Minutes
     from knowledge.storage import AuditRepository, MeetingRepository
     from knowledge.knowledge_base import KnowledgeBase
     from knowledge.storage import PreferenceRepository
-
-
-class Permission(enum.IntEnum):
-    MEMBER = 0
-    COORDINATOR = 50
-    ADMIN = 100
 
 
 @dataclass(frozen=True)
@@ -97,6 +92,8 @@ class Services:
     deliver: Callable[["Outgoing"], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
     directory_policy: "DirectoryPolicy" = field(default_factory=lambda: DirectoryPolicy())
     default_language: str = "de"
+    # Writes a command into a text (prefix and language aware); the dispatcher supplies it.
+    words: CommandWords | None = None
 
 
 @dataclass(frozen=True)
@@ -132,14 +129,27 @@ class CommandContext:
     now: datetime
     prefix: str
     services: Services
-    registry: "Registry" = field(repr=False)
+    registry: Registry = field(repr=False)
     word: str = ""  # the command word the user typed
     reply_to: Quoted | None = None
 
-    def command_word(self, name: str) -> str:
-        """The word that calls command `name` in the caller's language (the name if unknown)."""
-        found = next((c for c in self.registry.commands if c.name == name), None)
-        return found.word(self.lang) if found else name
+    def cmd(self, path: str, *args: object) -> str:
+        """A command as the caller would type it: `ctx.cmd("minutes approve", "P-3")` is
+        '!protokoll freigeben P-3' for a German reader (see `Registry.spell`)."""
+        return self.registry.spell(path, self.lang, self.prefix, *args)
+
+    def require_owner(self, *owners: str | None, refusal: str, **params: object) -> None:
+        """Ownership rules (the chair, whoever recorded it, the holder of a role): one of
+        `owners` or a coordinator may go on. Levels alone are declared on the command and
+        checked by the dispatcher; this is for rules that need the object first."""
+        if self.caller.user_id in owners or self.caller.permission >= Permission.COORDINATOR:
+            return
+        raise PermissionDenied(refusal, **params)
+
+    def echo(self, *args: object) -> str:
+        """The command as the caller typed it (their word, alias or language), with `args`:
+        for examples that answer a mistake in the caller's own words."""
+        return " ".join([self.prefix + self.word, *(str(a) for a in args)])
 
     def visible_scopes(self) -> frozenset[str] | None:
         """Scopes the caller may see from here; None means all (the coordination room)."""

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from commands.context import CommandContext, Outgoing, Permission, Services
 from commands.errors import BadArgument
 from commands.i18n import t
-from commands.registry import Arg, Router
+from commands.registry import Arg, CommandWords, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.digest import Digest, gather_many, merge
 from knowledge.meetings import Firing
@@ -64,12 +64,12 @@ class DigestBatch:
         return self._digests[scope]
 
 
-def render(lang: str, tz: str, digest: Digest, title: str, prefix: str = "!", max_items: int = 5) -> Reply | None:
+def render(lang: str, tz: str, digest: Digest, title: str, words: CommandWords, max_items: int = 5) -> Reply | None:
     """The digest as a message, or None if there is nothing to say."""
     if digest.is_empty():
         return None
     for limit in (max_items, 3, 2, 1):
-        reply = _render(lang, tz, digest, title, prefix, limit)
+        reply = _render(lang, tz, digest, title, words, limit)
         if len(reply.body) + len(reply.html) <= MAX_EVENT_CHARS:
             return reply
     return reply
@@ -86,13 +86,13 @@ def _section(doc: Doc, heading: str, rows: list, limit: int, more, total: int | 
         doc.p(more(total - min(limit, len(rows))))
 
 
-def _render(lang: str, tz: str, d: Digest, title: str, prefix: str, limit: int) -> Reply:
+def _render(lang: str, tz: str, d: Digest, title: str, words: CommandWords, limit: int) -> Reply:
     doc = Doc().p(Bold(title))
     doc.p(t(lang, "digest.period", start=spell_date(d.start.date(), lang), end=spell_date((d.end - timedelta(seconds=1)).date(), lang)))
     def pointer(command: str):
-        return lambda count: t(lang, "digest.more", count=count, command=f"{prefix}{command}")
+        return lambda count: t(lang, "digest.more", count=count, command=words(lang, command))
 
-    more = pointer("beschlüsse" if lang == "de" else "decisions")
+    more = pointer("decisions")
     _section(doc, t(lang, "digest.new_decisions"),
              [(Bold(e.short_id), " ", _preview(e.headline)) for e in d.new_decisions], limit, more, d.total("new_decisions"))
     _section(doc, t(lang, "digest.status_changes"),
@@ -102,7 +102,7 @@ def _render(lang: str, tz: str, d: Digest, title: str, prefix: str, limit: int) 
     _section(doc, t(lang, "digest.new_links"),
              [(Bold(e.short_id), " ", _preview(e.headline)) for e in d.new_links], limit,
              pointer("links"), d.total("new_links"))
-    tasks = pointer("aufgaben alle" if lang == "de" else "tasks all")
+    tasks = pointer("tasks all")
     _section(doc, t(lang, "digest.overdue_actions"),
              [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner} – " + t(lang, "meetings.due", date=spell_date(a.due, lang)))
               for a in d.overdue_actions], limit, tasks)
@@ -111,17 +111,17 @@ def _render(lang: str, tz: str, d: Digest, title: str, prefix: str, limit: int) 
               for a in d.open_actions], limit, tasks)
     _section(doc, t(lang, "digest.upcoming"),
              [(Bold(spell_datetime(o, lang, tz)), f" – {m.title} ({m.short_id})") for o, m in d.upcoming], limit,
-             pointer("termine" if lang == "de" else "meetings"))
+             pointer("meetings"))
     _section(doc, t(lang, "digest.stale_roles"),
              [(Bold(r.id), f" {r.role}, {r.organisation}") for r in d.stale_roles], limit,
              lambda count: t(lang, "digest.more_plain", count=count))
     _section(doc, t(lang, "digest.unanswered"), [f"„{_preview(text, 100)}“" for _, text in d.unanswered], limit,
-             pointer("offene-fragen" if lang == "de" else "open-questions"))
-    doc.p(t(lang, "digest.footer", show=f"{prefix}{'zeige' if lang == 'de' else 'show'} B-12"))
+             pointer("open-questions"))
+    doc.p(t(lang, "digest.footer", show=words(lang, "show", "B-12")))
     return doc.reply()
 
 
-async def rollup(services: Services, end: datetime, lang: str, prefix: str = "!") -> Reply | None:
+async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
     """The network roll-up for the coordination room: per Handlungsfeld counts and highlights,
     then what needs attention."""
     found = await build_many(services, all_scopes(services), end)
@@ -151,7 +151,7 @@ async def rollup(services: Services, end: datetime, lang: str, prefix: str = "!"
                            ids=", ".join(r.id for r in whole.stale_roles[:10])))
     if whole.unanswered:
         attention.append(t(lang, "digest.attention_gaps", count=len(whole.unanswered),
-                           command=f"{prefix}{'offene-fragen' if lang == 'de' else 'open-questions'}"))
+                           command=_words(services)(lang, "open-questions")))
     if attention:
         doc.p(Bold(t(lang, "digest.attention")))
         doc.ul(attention)
@@ -168,32 +168,42 @@ def _title(lang: str, services: Services, scope: str) -> str:
 @router.command(
     "digest",
     aliases={"de": ("wochenrückblick", "wochenrueckblick")},
-    args=(Arg("action", label={"de": "abonnieren|abbestellen", "en": "subscribe|unsubscribe"}, required=False),),
     help={
-        "de": "Zeigt den Wochenrückblick dieses Raums. „abonnieren“: jede Woche als Direktnachricht; „abbestellen“ beendet das.",
-        "en": "Shows this room's weekly digest. “subscribe”: every week as a direct message; “unsubscribe” ends that.",
+        "de": "Zeigt den Wochenrückblick dieses Raums.",
+        "en": "Shows this room's weekly digest.",
     },
 )
-async def digest(ctx: CommandContext, action: str) -> Reply:
-    word = action.casefold()
-    prefs = ctx.services.preferences
-    if word in {"abonnieren", "subscribe"}:
-        await prefs.subscribe_digest(ctx.caller.user_id, ctx.lang, ctx.now)
-        return Doc().p(t(ctx.lang, "digest.subscribed", unsubscribe=f"{ctx.prefix}{ctx.word} {'abbestellen' if ctx.lang == 'de' else 'unsubscribe'}")).reply(reaction="✅")
-    if word in {"abbestellen", "unsubscribe"}:
-        removed = await prefs.unsubscribe_digest(ctx.caller.user_id)
-        return Doc().p(t(ctx.lang, "digest.unsubscribed" if removed else "digest.not_subscribed")).reply(reaction="✅" if removed else None)
-    if word:
-        raise BadArgument("digest.usage", word=action)
+async def digest(ctx: CommandContext) -> Reply:
+    words = _words(ctx.services)
     if ctx.room.is_coordination:
-        reply = await rollup(ctx.services, ctx.now, ctx.lang, ctx.prefix)
+        reply = await rollup(ctx.services, ctx.now, ctx.lang)
     elif ctx.room.is_direct:
         scopes = ctx.visible_scopes() or frozenset()
-        reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, scopes, ctx.now), t(ctx.lang, "digest.title_personal"), ctx.prefix)
+        reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, scopes, ctx.now), t(ctx.lang, "digest.title_personal"), words)
     else:
         reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, frozenset({ctx.room.scope}), ctx.now),
-                       _title(ctx.lang, ctx.services, ctx.room.scope), ctx.prefix)
+                       _title(ctx.lang, ctx.services, ctx.room.scope), words)
     return reply or Doc().p(t(ctx.lang, "digest.empty")).reply()
+
+
+@router.subcommand("digest", "subscribe", aliases={"de": ("abonnieren",)},
+                   help={"de": "Schickt dir den Wochenrückblick jede Woche als Direktnachricht.",
+                         "en": "Sends you the weekly digest every week as a direct message."})
+async def digest_subscribe(ctx: CommandContext) -> Reply:
+    await ctx.services.preferences.subscribe_digest(ctx.caller.user_id, ctx.lang, ctx.now)
+    return Doc().p(t(ctx.lang, "digest.subscribed", unsubscribe=ctx.cmd("digest unsubscribe"))).reply(reaction="✅")
+
+
+@router.subcommand("digest", "unsubscribe", aliases={"de": ("abbestellen",)},
+                   help={"de": "Beendet den Wochenrückblick als Direktnachricht.", "en": "Stops the weekly digest by direct message."})
+async def digest_unsubscribe(ctx: CommandContext) -> Reply:
+    removed = await ctx.services.preferences.unsubscribe_digest(ctx.caller.user_id)
+    return Doc().p(t(ctx.lang, "digest.unsubscribed" if removed else "digest.not_subscribed")).reply(reaction="✅" if removed else None)
+
+
+def _words(services: Services) -> CommandWords:
+    assert services.words is not None, "the dispatcher supplies the command words"
+    return services.words
 
 
 async def render_digest_firing(services: Services, firing: Firing, late: bool, scopes_of, post_empty: bool) -> Outgoing | None:
@@ -206,14 +216,14 @@ async def render_digest_firing(services: Services, firing: Firing, late: bool, s
     elif target.startswith("dm:"):
         user, _, lang = target[3:].rpartition("|")
         scopes = scopes_of(user)
-        reply = render(lang, services.timezone, await build(services, scopes, end), t(lang, "digest.title_personal")) if scopes else None
+        reply = render(lang, services.timezone, await build(services, scopes, end), t(lang, "digest.title_personal"), _words(services)) if scopes else None
         out_target = f"dm:{user}"
     else:
         lang = services.default_language
         scope = target.removeprefix("scope:")
         digest_ = await services.digest_batch.get(services, scope, end) if services.digest_batch else \
             await build(services, frozenset({scope}), end)
-        reply = render(lang, services.timezone, digest_, _title(lang, services, scope))
+        reply = render(lang, services.timezone, digest_, _title(lang, services, scope), _words(services))
         out_target = target
     if reply is None:
         if not post_empty:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from commands.context import CommandContext, Outgoing, Permission, Services
-from commands.errors import BadArgument, NotFound, PermissionDenied
+from commands.errors import BadArgument, NotFound
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Link, Reply
@@ -67,7 +67,7 @@ def entry_block(ctx: CommandContext, entry: RoleEntry, doc: Doc, matched_topic: 
         facts.append(t(lang, key, date=spell_date(entry.last_confirmed, lang)))
     else:
         facts.append(t(lang, "directory.never_confirmed"))
-    facts.append(t(lang, "directory.id", id=entry.id, show=f"{ctx.prefix}{ctx.command_word('entry')} {entry.id}"))
+    facts.append(t(lang, "directory.id", id=entry.id, show=ctx.cmd('entry', entry.id)))
     doc.ul(facts)
 
 
@@ -76,7 +76,7 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
     """The answer to "who handles …?", shared by `!wer` and natural questions."""
     lang, directory = ctx.lang, ctx.services.directory
     text = text.strip()
-    example = f"{ctx.prefix}{ctx.command_word('who')} {t(lang, 'directory.example')}"
+    example = ctx.cmd('who', t(lang, 'directory.example'))
     if len(text) > MAX_QUESTION:
         raise BadArgument("knowledge.too_long", length=len(text), max=MAX_QUESTION)
     try:
@@ -103,8 +103,8 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
              f" ({m.entry.id})")
             for m in result.matches
         ])
-        doc.p(t(lang, "directory.ambiguous_hint", example=f"{ctx.prefix}{ctx.command_word('who')} {topic_names[0]}",
-                show=f"{ctx.prefix}{ctx.command_word('entry')} {result.matches[0].entry.id}"))
+        doc.p(t(lang, "directory.ambiguous_hint", example=ctx.cmd('who', topic_names[0]),
+                show=ctx.cmd('entry', result.matches[0].entry.id)))
         return doc.reply()
     # Nobody: say so honestly, suggest, and note the question (without who asked) for the coordinators.
     await directory.repository.log_question(text, ctx.now, ctx.room.handlungsfeld)
@@ -168,10 +168,10 @@ def _get_visible(ctx: CommandContext, entry_id: str) -> RoleEntry:
     try:
         found = ctx.services.directory.get(entry_id.strip())
     except RoleNotFound:
-        raise NotFound("directory.not_found", id=entry_id, who=f"{ctx.prefix}{ctx.command_word('who')}") from None
+        raise NotFound("directory.not_found", id=entry_id, who=ctx.cmd('who')) from None
     visible = _visible_hfs(ctx)
     if found.visibility is Visibility.ROOM and visible is not None and not set(found.handlungsfelder) & visible:
-        raise NotFound("directory.not_found", id=entry_id, who=f"{ctx.prefix}{ctx.command_word('who')}")
+        raise NotFound("directory.not_found", id=entry_id, who=ctx.cmd('who'))
     return found
 
 
@@ -217,7 +217,7 @@ def _parse_value(ctx: CommandContext, field: str, value: str):
         try:
             ctx.services.directory.get(value)
         except RoleNotFound:
-            raise BadArgument("directory.not_found", id=value, who=f"{ctx.prefix}{ctx.command_word('who')}") from None
+            raise BadArgument("directory.not_found", id=value, who=ctx.cmd('who')) from None
     if field == "matrix_id" and value and not (value.startswith("@") and ":" in value):
         raise BadArgument("directory.bad_matrix_id", value=value)
     return value or None
@@ -239,20 +239,6 @@ def _parse_value(ctx: CommandContext, field: str, value: str):
 )
 async def set_role(ctx: CommandContext, entry_id: str, field: str, value: str) -> Reply:
     lang, directory = ctx.lang, ctx.services.directory
-    if entry_id.casefold() in {"neu", "new"}:
-        parts = [p.strip() for p in f"{field} {value}".split("|")]
-        if len(parts) < 2 or not parts[0] or not parts[1]:
-            raise BadArgument("directory.new_usage", example=f"{ctx.prefix}{ctx.word} neu Sozialberatung | Wohlfahrtsverband Beispiel | beratung")
-        topics = tuple(tp.strip() for tp in parts[2].replace(",", ";").split(";") if tp.strip()) if len(parts) > 2 else ()
-        unknown = [tp for tp in topics if tp not in directory.table.topics]
-        if unknown:
-            raise BadArgument("directory.unknown_topics", topics=", ".join(unknown), valid=", ".join(sorted(directory.table.topics)))
-        new_id = await directory.repository.next_id()
-        created = RoleEntry(id=new_id, role=parts[0], organisation=parts[1], topics=topics,
-                            handlungsfelder=(ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (),
-                            last_confirmed=ctx.now.date(), confirmed_by=ctx.caller.user_id)
-        await directory.save(created, ctx.caller.user_id, ctx.now, "created")
-        return Doc().p(t(lang, "directory.created", id=new_id, role=created.role)).reply(reaction="✅")
     found = _get_visible(ctx, entry_id)
     key = EDITABLE_FIELDS.get(field.casefold()) if field else None
     if key is None:
@@ -267,6 +253,30 @@ async def set_role(ctx: CommandContext, entry_id: str, field: str, value: str) -
         raise BadArgument("directory.value_required", field=field)
     await directory.update(found.id, ctx.caller.user_id, ctx.now, "edited", **{key: parsed})
     return Doc().p(t(lang, "directory.updated", id=found.id, field=field)).reply(reaction="✅")
+
+
+@router.subcommand(
+    "set-role", "new", aliases={"de": ("neu",)},
+    args=(Arg("text", label={"de": "Rolle | Organisation | Themen", "en": "role | organisation | topics"}, rest=True, required=False),),
+    help={"de": "Legt einen neuen Eintrag an: „!zuständig neu Rolle | Organisation | Themen“.",
+          "en": "Adds a new entry: “!set-role new role | organisation | topics”."},
+    permission=Permission.COORDINATOR,
+)
+async def set_role_new(ctx: CommandContext, text: str) -> Reply:
+    lang, directory = ctx.lang, ctx.services.directory
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise BadArgument("directory.new_usage", example=ctx.cmd("set-role new", "Sozialberatung | Wohlfahrtsverband Beispiel | beratung"))
+    topics = tuple(tp.strip() for tp in parts[2].replace(",", ";").split(";") if tp.strip()) if len(parts) > 2 else ()
+    unknown = [tp for tp in topics if tp not in directory.table.topics]
+    if unknown:
+        raise BadArgument("directory.unknown_topics", topics=", ".join(unknown), valid=", ".join(sorted(directory.table.topics)))
+    new_id = await directory.repository.next_id()
+    created = RoleEntry(id=new_id, role=parts[0], organisation=parts[1], topics=topics,
+                        handlungsfelder=(ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (),
+                        last_confirmed=ctx.now.date(), confirmed_by=ctx.caller.user_id)
+    await directory.save(created, ctx.caller.user_id, ctx.now, "created")
+    return Doc().p(t(lang, "directory.created", id=new_id, role=created.role)).reply(reaction="✅")
 
 
 _ENGLISH_FIELD_WORDS = {"name", "role", "organization", "phone", "office-hours", "languages", "topics", "deputy",
@@ -286,8 +296,7 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
     directory, user = ctx.services.directory, ctx.caller.user_id
     if entry_id:
         found = _get_visible(ctx, entry_id)
-        if found.matrix_id != user and ctx.caller.permission < Permission.COORDINATOR:
-            raise PermissionDenied("directory.not_yours", id=found.id)
+        ctx.require_owner(found.matrix_id, refusal="directory.not_yours", id=found.id)
         targets = [found]
     else:
         targets = directory.held_by(user)
@@ -312,7 +321,7 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
 )
 async def correction(ctx: CommandContext, text: str) -> Reply:
     if not text.strip():
-        raise BadArgument("directory.correction_empty", example=f"{ctx.prefix}{ctx.word} {t(ctx.lang, 'directory.correction_example')}")
+        raise BadArgument("directory.correction_empty", example=ctx.echo(t(ctx.lang, 'directory.correction_example')))
     held = ctx.services.directory.held_by(ctx.caller.user_id)
     for entry_ in held:
         await ctx.services.directory.update(entry_.id, ctx.caller.user_id, ctx.now, "correction", confirmation_requested=None)

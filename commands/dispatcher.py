@@ -16,10 +16,11 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
-from commands.context import Caller, CommandContext, Permission, Quoted, RoomInfo, Services
+from commands.context import Caller, CommandContext, Quoted, RoomInfo, Services
 from commands.errors import PermissionDenied, UsageError, UserError
 from commands.i18n import t
-from commands.registry import Command, Registry
+from commands.permission import Permission
+from commands.registry import Command, CommandWords, Registry, UnknownSubcommand
 from commands.render import Code, Doc, Reply
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class Dispatcher:
         flood: FloodGuard | None = None,
     ):
         self.registry = registry
+        if services.words is None:
+            services = replace(services, words=CommandWords(registry, prefix))
         self.services = services
         self.prefix = prefix
         self.default_lang = default_lang
@@ -179,12 +182,17 @@ class Dispatcher:
     async def _run(self, command: Command, ctx: CommandContext, argtext: str) -> Reply:
         lang = ctx.lang
         try:
-            if ctx.caller.permission < command.permission:
-                raise PermissionDenied(
-                    "error.permission", role=t(lang, f"role.{command.permission.name.lower()}")
-                )
-            kwargs = self.registry.bind(command, argtext, lang)
-            reply = await command.handler(ctx, **kwargs)
+            target, argtext = self.registry.resolve(command, argtext)
+        except UnknownSubcommand as exc:
+            return self._unknown_subcommand(exc, lang)
+        parent = command if target is not command else None
+        try:
+            # The one permission check: declared on the command or subcommand, before it runs.
+            if ctx.caller.permission < target.permission:
+                raise PermissionDenied(target.refusal, role=t(lang, f"role.{target.permission.name.lower()}"))
+            assert target.handler is not None  # resolve() never picks a command without one
+            kwargs = self.registry.bind(target, argtext, lang)
+            reply = await target.handler(ctx, **kwargs)
             if reply.reaction and self.services.audit is not None:
                 # A confirmed change: record who did what to which ids (never the text).
                 await self.services.audit.record(ctx.now, ctx.caller.user_id, command.name, ctx.room.room_id,
@@ -194,15 +202,22 @@ class Dispatcher:
             return (
                 Doc()
                 .p(t(lang, exc.key, **exc.params))
-                .p(t(lang, "error.usage_prefix"), Code(command.usage(lang, self.prefix)))
+                .p(t(lang, "error.usage_prefix"), Code(target.usage(lang, self.prefix, parent)))
                 .reply()
             )
         except UserError as exc:
             return Doc().p(t(lang, exc.key, **exc.params)).reply()
         except Exception:
             incident = secrets.token_hex(3)
-            log.exception("command %r failed, incident %s", command.name, incident)
+            log.exception("command %r failed, incident %s", target.path, incident)
             return replace(Doc().p(t(lang, "error.internal", incident=incident)).reply(), incident=incident)
+
+    def _unknown_subcommand(self, exc: UnknownSubcommand, lang: str) -> Reply:
+        command = exc.command
+        key = command.unknown if exc.word else "error.choose_subcommand"
+        first = self.registry.spell(command.subcommands[0].path, lang, self.prefix)
+        choices = ", ".join(s.word(lang) for s in command.subcommands)
+        return Doc().p(t(lang, key, word=exc.word, choices=choices, command=first)).reply()
 
     def _is_plain_question(self, incoming: Incoming, text: str, word: str, permission: Permission) -> bool:
         """Plain text for Lotse (a direct message, or addressed by name) that is no command:
@@ -219,7 +234,7 @@ class Dispatcher:
         return best[0] if best else None
 
     def _unknown(self, word: str, lang: str, permission: Permission) -> Reply:
-        help_word = self.prefix + self._help_word(lang)
+        help_word = self.registry.spell("help", lang, self.prefix)
         if not word:
             return Doc().p(t(lang, "error.empty_command", help=help_word)).reply()
         best = self._closest(word, permission, cutoff=60)
@@ -229,6 +244,3 @@ class Dispatcher:
             ).reply()
         return Doc().p(t(lang, "error.unknown_command_no_suggestion", word=word, help=help_word)).reply()
 
-    def _help_word(self, lang: str) -> str:
-        found = [c for c in self.registry.commands if c.name == "help"]
-        return found[0].word(lang) if found else "help"

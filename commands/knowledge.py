@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
 from commands.context import CommandContext, Permission
-from commands.errors import BadArgument, NotFound, PermissionDenied, UserError
+from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Link, Reply
@@ -76,10 +76,6 @@ def scope_name(ctx: CommandContext, scope: str) -> str:
     return t(ctx.lang, "knowledge.scope.room")
 
 
-def _example(ctx: CommandContext, word: str, text: str) -> str:
-    return f"{ctx.prefix}{word} {text}"
-
-
 def _require_text(ctx: CommandContext, text: str, example: str) -> str:
     text = text.strip()
     if not text:
@@ -100,8 +96,7 @@ def parse_recording(ctx: CommandContext, raw: str) -> Parsed:
     scope = ctx.room.scope
     if hf_values:
         wanted = hf_values[-1].lower()
-        if ctx.caller.permission < Permission.COORDINATOR:
-            raise PermissionDenied("knowledge.hf_not_allowed")
+        ctx.require_owner(refusal="knowledge.hf_not_allowed")  # filing elsewhere is for coordinators
         if wanted not in ctx.services.handlungsfelder:
             raise BadArgument("knowledge.unknown_hf", hf=wanted, valid=", ".join(sorted(ctx.services.handlungsfelder)))
         scope = hf_scope(wanted)
@@ -179,7 +174,7 @@ async def _record_with_status(ctx: CommandContext, kind: Kind, text: str) -> Rep
             raise BadArgument("knowledge.supersede_kind")
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)
-    _require_text(ctx, parsed.text, _example(ctx, ctx.word, t(ctx.lang, f"knowledge.example.{kind.value}")))
+    _require_text(ctx, parsed.text, ctx.echo(t(ctx.lang, f"knowledge.example.{kind.value}")))
     kb = ctx.services.knowledge
     new = _new_entry(ctx, kind, parsed)
     if old is None:
@@ -233,7 +228,7 @@ async def record_note(ctx: CommandContext, text: str, minutes_kind: str | None =
     """A note in the register; `!info` uses it too, as an info point in the minutes."""
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)
-    _require_text(ctx, parsed.text, _example(ctx, ctx.word, t(ctx.lang, "knowledge.example.note")))
+    _require_text(ctx, parsed.text, ctx.echo(t(ctx.lang, "knowledge.example.note")))
     entry, _ = await ctx.services.knowledge.record(_new_entry(ctx, Kind.NOTE, parsed), ctx.now)
     return await _confirm(ctx, entry, minutes_kind)
 
@@ -255,7 +250,7 @@ async def link(ctx: CommandContext, url: str, title: str) -> Reply:
         url = found.group(0) if found else ""
         title = title or ctx.reply_to.body.replace(url, "").strip()
     if not url:
-        raise BadArgument("knowledge.empty_link", example=_example(ctx, ctx.word, "https://www.example.org Titel"))
+        raise BadArgument("knowledge.empty_link", example=ctx.echo("https://www.example.org Titel"))
     if not URL.match(url) or len(url) > MAX_URL:
         raise BadArgument("knowledge.bad_url", url=url[:100])
     parsed = parse_recording(ctx, title)
@@ -282,7 +277,7 @@ def _parse_id(text: str) -> tuple[Kind, int]:
 async def _visible_entry(ctx: CommandContext, ref: tuple[Kind, int], history: bool = False) -> Entry:
     """The entry, if the caller may see it from here; otherwise the same answer as for a missing one."""
     short = f"{ref[0].prefix}-{ref[1]}"
-    search_word = ctx.prefix + next(c for c in ctx.registry.commands if c.name == "search").word(ctx.lang)
+    search_word = ctx.cmd("search")
     try:
         entry = await ctx.services.knowledge.get(*ref, history=history)
     except EntryNotFound:
@@ -294,11 +289,7 @@ async def _visible_entry(ctx: CommandContext, ref: tuple[Kind, int], history: bo
 
 
 def _check_may_change(ctx: CommandContext, entry: Entry) -> None:
-    if ctx.caller.permission >= Permission.COORDINATOR:
-        return
-    if ctx.caller.user_id in (entry.recorded_by, entry.author):
-        return
-    raise PermissionDenied("knowledge.not_allowed", id=entry.short_id)
+    ctx.require_owner(entry.recorded_by, entry.author, refusal="knowledge.not_allowed", id=entry.short_id)
 
 
 def _valid_statuses(lang: str) -> str:
@@ -350,7 +341,7 @@ async def edit(ctx: CommandContext, entry_id: str, text: str) -> Reply:
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref)
     parsed = parse_recording(ctx, text)
-    _require_text(ctx, parsed.text, _example(ctx, ctx.word, f"{entry.short_id} " + t(ctx.lang, "knowledge.example.note")))
+    _require_text(ctx, parsed.text, ctx.echo(f"{entry.short_id} " + t(ctx.lang, "knowledge.example.note")))
     _check_may_change(ctx, entry)
     values: dict = {"title": parsed.text} if entry.kind is Kind.LINK else {"text": parsed.text}
     if parsed.tags:
@@ -358,7 +349,7 @@ async def edit(ctx: CommandContext, entry_id: str, text: str) -> Reply:
     if parsed.lik:
         values["lik"] = list(parsed.lik)
     await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="edited", **values)
-    show = ctx.prefix + ctx.command_word("show") + " " + entry.short_id
+    show = ctx.cmd("show") + " " + entry.short_id
     return Doc().p(t(ctx.lang, "knowledge.edited", id=entry.short_id, show=show)).reply(reaction="✅")
 
 
@@ -378,7 +369,7 @@ async def retract(ctx: CommandContext, entry_id: str) -> Reply:
     if entry.retracted:
         raise UserError("knowledge.already_retracted", id=entry.short_id)
     await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="retracted", retracted=True)
-    show = ctx.prefix + ctx.command_word("show") + " " + entry.short_id
+    show = ctx.cmd("show") + " " + entry.short_id
     return Doc().p(t(ctx.lang, "knowledge.retracted", id=entry.short_id, show=show)).reply(reaction="✅")
 
 
@@ -485,8 +476,8 @@ async def _page(ctx: CommandContext, query: dict, offset: int) -> Reply:
     await kb.repository.save_pager(ctx.caller.user_id, ctx.room.room_id, query, offset + len(entries))
     doc = Doc().p(title).ul([_line(ctx, e) for e in entries])
     if offset + len(entries) < total:
-        doc.p(t(lang, "knowledge.more_hint", more=ctx.prefix + ctx.command_word("more")))
-    doc.p(t(lang, "knowledge.show_hint", show=ctx.prefix + ctx.command_word("show") + " " + entries[0].short_id))
+        doc.p(t(lang, "knowledge.more_hint", more=ctx.cmd("more")))
+    doc.p(t(lang, "knowledge.show_hint", show=ctx.cmd("show") + " " + entries[0].short_id))
     return doc.reply()
 
 
@@ -534,7 +525,7 @@ async def notes(ctx: CommandContext, filters: str) -> Reply:
 async def search(ctx: CommandContext, text: str) -> Reply:
     text = text.strip()
     if not text:
-        raise BadArgument("knowledge.empty_search", example=_example(ctx, ctx.word, t(ctx.lang, "knowledge.example.search")))
+        raise BadArgument("knowledge.empty_search", example=ctx.echo(t(ctx.lang, "knowledge.example.search")))
     if len(text) > 200:
         raise BadArgument("knowledge.too_long", length=len(text), max=200)
     return await _page(ctx, {"type": "search", "text": text}, 0)
@@ -544,7 +535,7 @@ async def search(ctx: CommandContext, text: str) -> Reply:
 async def more(ctx: CommandContext) -> Reply:
     saved = await ctx.services.knowledge.repository.load_pager(ctx.caller.user_id, ctx.room.room_id)
     if saved is None:
-        return Doc().p(t(ctx.lang, "knowledge.no_pager", example=_example(ctx, ctx.command_word("search"), t(ctx.lang, "knowledge.example.search")))).reply()
+        return Doc().p(t(ctx.lang, "knowledge.no_pager", example=ctx.cmd("search", t(ctx.lang, "knowledge.example.search")))).reply()
     query, offset = saved
     return await _page(ctx, query, offset)
 

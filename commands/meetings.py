@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vDuration, vRecur
 
 from commands.context import CommandContext, Outgoing, Permission, Services
-from commands.errors import BadArgument, NotFound, PermissionDenied, UserError
+from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
 from commands.knowledge import record_note
 from commands.registry import Arg, Router
@@ -71,7 +71,7 @@ async def _meeting(ctx: CommandContext, text: str) -> Meeting:
     found = await ctx.services.meetings.meeting(_number(text, "M"))
     scopes = ctx.visible_scopes()
     if found is None or (scopes is not None and found.scope not in scopes):
-        raise NotFound("meetings.not_found", id=text, list=ctx.prefix + ctx.command_word("meetings"))
+        raise NotFound("meetings.not_found", id=text, list=ctx.cmd("meetings"))
     return found
 
 
@@ -94,34 +94,67 @@ def meeting_facts(ctx_lang: str, tz: str, meeting: Meeting, occurrence: datetime
 # ----- meetings ----------------------------------------------------------------------------
 
 
+MEETING_ID = Arg("meeting_id", label={"de": "Nummer", "en": "id"})
+
+
 @router.command(
     "meeting",
     aliases={"de": ("termin",)},
     args=(REST,),
     help={
-        "de": "Legt einen Termin an: „!termin Titel | Zeit | Dauer | Ort oder Link“. Auch: „!termin ausfallen M-3 4.8.2026“, „!termin absagen M-3“, „!termin ändern M-3 ort Raum 2“, „!termin ics M-3“.",
-        "en": "Creates a meeting: “!meeting title | time | duration | place or link”. Also: “!meeting skip M-3 2026-08-04”, “!meeting cancel M-3”, “!meeting edit M-3 place room 2”, “!meeting ics M-3”.",
+        "de": "Legt einen Termin an: „!termin Titel | Zeit | Dauer | Ort oder Link“.",
+        "en": "Creates a meeting: “!meeting title | time | duration | place or link”.",
     },
+    permission=Permission.COORDINATOR,
 )
 async def meeting(ctx: CommandContext, text: str) -> Reply:
-    first, _, rest = text.strip().partition(" ")
-    action = first.casefold()
-    if action == "ics":
-        return await _ics(ctx, rest)
-    if ctx.caller.permission < Permission.COORDINATOR:
-        raise PermissionDenied("error.permission", role=t(ctx.lang, "role.coordinator"))
-    if action in {"ausfallen", "skip"}:
-        return await _skip(ctx, rest)
-    if action in {"absagen", "cancel"}:
-        return await _cancel(ctx, rest)
-    if action in {"ändern", "aendern", "edit"}:
-        return await _edit(ctx, rest)
     return await _create(ctx, text)
+
+
+@router.subcommand(
+    "meeting", "ics", args=(MEETING_ID,),
+    help={"de": "Schickt den Termin als .ics-Datei für den Kalender, z. B. „!termin ics M-3“.",
+          "en": "Sends the meeting as an .ics file for your calendar, e.g. “!meeting ics M-3”."},
+)
+async def meeting_ics(ctx: CommandContext, meeting_id: str) -> Reply:
+    return await _ics(ctx, meeting_id)
+
+
+@router.subcommand(
+    "meeting", "skip", aliases={"de": ("ausfallen",)},
+    args=(MEETING_ID, Arg("day", label={"de": "Datum", "en": "date"}, rest=True, required=False)),
+    help={"de": "Lässt einen Termin einer Reihe ausfallen, z. B. „!termin ausfallen M-3 4.8.2026“.",
+          "en": "Skips one date of a recurring meeting, e.g. “!meeting skip M-3 2026-08-04”."},
+    permission=Permission.COORDINATOR,
+)
+async def meeting_skip(ctx: CommandContext, meeting_id: str, day: str) -> Reply:
+    return await _skip(ctx, meeting_id, day)
+
+
+@router.subcommand(
+    "meeting", "cancel", aliases={"de": ("absagen",)}, args=(MEETING_ID,),
+    help={"de": "Sagt einen Termin ganz ab, z. B. „!termin absagen M-3“.", "en": "Cancels a meeting, e.g. “!meeting cancel M-3”."},
+    permission=Permission.COORDINATOR,
+)
+async def meeting_cancel(ctx: CommandContext, meeting_id: str) -> Reply:
+    return await _cancel(ctx, meeting_id)
+
+
+@router.subcommand(
+    "meeting", "edit", aliases={"de": ("ändern", "aendern")},
+    args=(MEETING_ID, Arg("field", label={"de": "Feld", "en": "field"}, required=False),
+          Arg("value", label={"de": "Wert", "en": "value"}, rest=True, required=False)),
+    help={"de": "Ändert einen Termin, z. B. „!termin ändern M-3 ort Raum 2“ oder „… öffentlich ja“.",
+          "en": "Changes a meeting, e.g. “!meeting edit M-3 place room 2” or “… public yes”."},
+    permission=Permission.COORDINATOR,
+)
+async def meeting_edit(ctx: CommandContext, meeting_id: str, field: str, value: str) -> Reply:
+    return await _edit(ctx, meeting_id, field, value)
 
 
 async def _create(ctx: CommandContext, text: str) -> Reply:
     parts = [p.strip() for p in text.split("|")]
-    example = f"{ctx.prefix}{ctx.word} {t(ctx.lang, 'meetings.example')}"
+    example = ctx.echo(t(ctx.lang, 'meetings.example'))
     if len(parts) < 2 or not parts[0] or not parts[1]:
         raise BadArgument("meetings.create_usage", example=example)
     title = parts[0]
@@ -140,12 +173,11 @@ async def _create(ctx: CommandContext, text: str) -> Reply:
     await ctx.services.schedule_changed()
     doc = Doc().p(t(ctx.lang, "meetings.created", id=meeting_.short_id, title=title))
     doc.ul(meeting_facts(ctx.lang, ctx.services.timezone, meeting_, meeting_.next_after(ctx.now - timedelta(seconds=1))))
-    doc.p(t(ctx.lang, "meetings.reminder_info", ics=f"{ctx.prefix}{ctx.word} ics {meeting_.short_id}"))
+    doc.p(t(ctx.lang, "meetings.reminder_info", ics=ctx.cmd("meeting ics", meeting_.short_id)))
     return doc.reply(reaction="✅")
 
 
-async def _skip(ctx: CommandContext, rest: str) -> Reply:
-    ident, _, day_text = rest.strip().partition(" ")
+async def _skip(ctx: CommandContext, ident: str, day_text: str) -> Reply:
     found = await _meeting(ctx, ident)
     day = parse_day(day_text.strip()) if day_text.strip() else None
     if day is None:
@@ -176,9 +208,7 @@ FIELD_WORDS = {
 FIELDS = {**FIELD_WORDS["de"], **FIELD_WORDS["en"]}
 
 
-async def _edit(ctx: CommandContext, rest: str) -> Reply:
-    ident, _, more = rest.strip().partition(" ")
-    field_word, _, value = more.strip().partition(" ")
+async def _edit(ctx: CommandContext, ident: str, field_word: str, value: str) -> Reply:
     found = await _meeting(ctx, ident)
     field = FIELDS.get(field_word.casefold())
     if field is None or not value.strip():
@@ -260,7 +290,7 @@ async def meetings(ctx: CommandContext) -> Reply:
         for occurrence in item.occurrences(ctx.now, ctx.now + timedelta(days=90), limit=3):
             upcoming.append((occurrence, item))
     if not upcoming:
-        return Doc().p(t(ctx.lang, "meetings.none_upcoming", example=f"{ctx.prefix}{ctx.command_word('meeting')} {t(ctx.lang, 'meetings.example')}")).reply()
+        return Doc().p(t(ctx.lang, "meetings.none_upcoming", example=ctx.cmd('meeting', t(ctx.lang, 'meetings.example')))).reply()
     upcoming.sort(key=lambda pair: pair[0])
     doc = Doc().p(t(ctx.lang, "meetings.upcoming_title"))
     doc.ul([(Bold(_spell(ctx, o)), f" – {m.title} ({m.short_id})") for o, m in upcoming[:10]])
@@ -279,7 +309,7 @@ async def meetings(ctx: CommandContext) -> Reply:
 async def agenda(ctx: CommandContext, topic: str) -> Reply:
     topic = topic.strip().removeprefix("add ").strip()
     if not topic:
-        raise BadArgument("meetings.agenda_empty", example=f"{ctx.prefix}{ctx.word} {t(ctx.lang, 'meetings.agenda_example')}")
+        raise BadArgument("meetings.agenda_empty", example=ctx.echo(t(ctx.lang, 'meetings.agenda_example')))
     if len(topic) > 300:
         raise BadArgument("knowledge.too_long", length=len(topic), max=300)
     candidates = []
@@ -289,7 +319,7 @@ async def agenda(ctx: CommandContext, topic: str) -> Reply:
             if occurrence:
                 candidates.append((occurrence, item))
     if not candidates:
-        raise UserError("meetings.no_meeting_here", create=f"{ctx.prefix}{ctx.command_word('meeting')}")
+        raise UserError("meetings.no_meeting_here", create=ctx.cmd('meeting'))
     occurrence, item = min(candidates, key=lambda pair: pair[0])
     await ctx.services.meetings.add_agenda(item.id, occurrence, topic, ctx.caller.user_id, ctx.event_id)
     return Doc().p(t(ctx.lang, "meetings.agenda_added", title=item.title, when=_spell(ctx, occurrence))).reply(reaction="✅")
@@ -298,31 +328,47 @@ async def agenda(ctx: CommandContext, topic: str) -> Reply:
 # ----- reminders ---------------------------------------------------------------------------
 
 
-@router.command(
-    "remind",
-    aliases={"de": ("erinnere", "erinnerung")},
-    args=(REST,),
-    help={
-        "de": "Erinnert dich, den Raum oder alle: „!erinnere mich morgen 9 Uhr | Protokoll schicken“, „!erinnere hier jeden Montag 9 Uhr | Wochenplan“. „alle“ (mit @room) nur für die Koordination.",
-        "en": "Reminds you, the room or everyone: “!remind me tomorrow 9am | send the minutes”, “!remind here every Monday 9am | weekly plan”. “everyone” (with @room) is for coordinators.",
-    },
-)
+REMIND_HELP = {
+    "de": "Erinnert dich, den Raum oder alle: „!erinnere mich morgen 9 Uhr | Protokoll schicken“, „!erinnere hier jeden Montag 9 Uhr | Wochenplan“. „alle“ (mit @room) nur für die Koordination.",
+    "en": "Reminds you, the room or everyone: “!remind me tomorrow 9am | send the minutes”, “!remind here every Monday 9am | weekly plan”. “everyone” (with @room) is for coordinators.",
+}
+WHEN_TEXT = Arg("text", label={"de": "Zeit | Text", "en": "time | text"}, rest=True, required=False)
+
+
+@router.command("remind", aliases={"de": ("erinnere", "erinnerung")}, args=(REST,), help=REMIND_HELP)
 async def remind(ctx: CommandContext, text: str) -> Reply:
-    head, sep, message = text.partition("|")
-    words = head.split()
-    example = f"{ctx.prefix}{ctx.word} {t(ctx.lang, 'meetings.remind_example')}"
-    if not sep or not message.strip() or not words:
+    return await _remind(ctx, "dm", text, named=False)
+
+
+@router.subcommand("remind", "me", aliases={"de": ("mich",)}, args=(WHEN_TEXT,),
+                   help={"de": "Erinnert dich per Direktnachricht.", "en": "Reminds you by direct message."})
+async def remind_me(ctx: CommandContext, text: str) -> Reply:
+    return await _remind(ctx, "dm", text)
+
+
+@router.subcommand("remind", "here", aliases={"de": ("hier", "raum", "uns"), "en": ("room", "us")}, args=(WHEN_TEXT,),
+                   help={"de": "Erinnert alle in diesem Raum.", "en": "Reminds this room."})
+async def remind_here(ctx: CommandContext, text: str) -> Reply:
+    return await _remind(ctx, "room", text)
+
+
+@router.subcommand("remind", "everyone", aliases={"de": ("alle",)}, args=(WHEN_TEXT,),
+                   help={"de": "Erinnert den Raum mit @room, so dass alle benachrichtigt werden.",
+                         "en": "Reminds the room with @room, so that everyone is notified."},
+                   permission=Permission.COORDINATOR, refusal="meetings.room_mention_refused")
+async def remind_everyone(ctx: CommandContext, text: str) -> Reply:
+    return await _remind(ctx, "everyone", text)
+
+
+async def _remind(ctx: CommandContext, target: str, text: str, named: bool = True) -> Reply:
+    """`named`: the target was a word (mich, hier, alle); otherwise the text starts with the time."""
+    when_text, sep, message = text.partition("|")
+    example = ctx.echo(t(ctx.lang, 'meetings.remind_example'))
+    if not sep or not message.strip() or (not named and not when_text.split()):
         raise BadArgument("meetings.remind_usage", example=example)
-    who = words[0].casefold()
-    targets = {"mich": "dm", "me": "dm", "hier": "room", "here": "room", "raum": "room", "room": "room", "uns": "room",
-               "us": "room", "alle": "everyone", "everyone": "everyone"}
-    target = targets.get(who, "dm")
-    when_text = " ".join(words[1:] if who in targets else words)
-    if target == "everyone" and ctx.caller.permission < Permission.COORDINATOR:
-        raise PermissionDenied("meetings.room_mention_refused")
     if len(message.strip()) > MAX_TEXT:
         raise BadArgument("knowledge.too_long", length=len(message.strip()), max=MAX_TEXT)
-    when = _when(ctx, when_text)
+    when = _when(ctx, " ".join(when_text.split()))
     reminder, _ = await ctx.services.meetings.add_reminder(
         origin=ctx.event_id, target="dm" if target == "dm" else "room", room_id=ctx.room.room_id, text=message.strip(),
         start=when.start, timezone=ctx.services.timezone, rrule=when.rrule, created_by=ctx.caller.user_id,
@@ -349,9 +395,9 @@ async def reminders(ctx: CommandContext) -> Reply:
         if upcoming:
             items.append((Bold(item.short_id), f" – {_spell(ctx, upcoming[0])}: {item.text}"))
     if not items:
-        return Doc().p(t(ctx.lang, "meetings.no_reminders", example=f"{ctx.prefix}{ctx.command_word('remind')} {t(ctx.lang, 'meetings.remind_example')}")).reply()
+        return Doc().p(t(ctx.lang, "meetings.no_reminders", example=ctx.cmd('remind', t(ctx.lang, 'meetings.remind_example')))).reply()
     doc = Doc().p(t(ctx.lang, "meetings.reminders_title")).ul(items)
-    doc.p(t(ctx.lang, "meetings.cancel_hint", cancel=f"{ctx.prefix}{ctx.command_word('cancel-reminder')} {items[0][0].text}"))
+    doc.p(t(ctx.lang, "meetings.cancel_hint", cancel=ctx.cmd('cancel-reminder', items[0][0].text)))
     return doc.reply()
 
 
@@ -364,9 +410,8 @@ async def reminders(ctx: CommandContext) -> Reply:
 async def cancel_reminder(ctx: CommandContext, reminder_id: str) -> Reply:
     found = await ctx.services.meetings.reminder(_number(reminder_id, "E"))
     if found is None or found.cancelled or (found.created_by != ctx.caller.user_id and found.room_id != ctx.room.room_id):
-        raise NotFound("meetings.reminder_not_found", id=reminder_id, list=f"{ctx.prefix}{ctx.command_word('reminders')}")
-    if found.created_by != ctx.caller.user_id and ctx.caller.permission < Permission.COORDINATOR:
-        raise PermissionDenied("meetings.not_your_reminder", id=found.short_id)
+        raise NotFound("meetings.reminder_not_found", id=reminder_id, list=ctx.cmd('reminders'))
+    ctx.require_owner(found.created_by, refusal="meetings.not_your_reminder", id=found.short_id)
     await ctx.services.meetings.cancel_reminder(found.number)
     await ctx.services.schedule_changed()
     return Doc().p(t(ctx.lang, "meetings.reminder_cancelled", id=found.short_id)).reply(reaction="✅")
@@ -394,7 +439,7 @@ def _action_line(ctx: CommandContext, item: ActionItem) -> tuple:
     },
 )
 async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
-    example = f"{ctx.prefix}{ctx.word} {t(ctx.lang, 'meetings.action_example')}"
+    example = ctx.echo(t(ctx.lang, 'meetings.action_example'))
     if not owner or not owner.startswith("@") or ":" not in owner:
         raise BadArgument("meetings.action_usage", example=example)
     match = re.search(r"\s+(?:bis|until|due)\s+(\S+)\s*$", text)
@@ -429,13 +474,32 @@ async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
 @router.command(
     "tasks",
     aliases={"de": ("aufgaben",)},
-    args=(Arg("which", label={"de": "meine|raum|alle", "en": "mine|room|all"}, required=False),),
-    help={"de": "Zeigt offene Aufgaben: deine (Standard), die des Raums oder alle.", "en": "Shows open action items: yours (default), this room's or all."},
+    help={"de": "Zeigt deine offenen Aufgaben; „!aufgaben raum“ die des Raums, „!aufgaben alle“ alle.",
+          "en": "Shows your open action items; “!tasks room” this room's, “!tasks all” all of them."},
 )
-async def tasks(ctx: CommandContext, which: str) -> Reply:
-    mode = {"": "mine", "meine": "mine", "mine": "mine", "raum": "room", "room": "room", "alle": "all", "all": "all"}.get(which.casefold())
-    if mode is None:
-        raise BadArgument("meetings.tasks_usage", which=which)
+async def tasks(ctx: CommandContext) -> Reply:
+    return await _tasks(ctx, "mine")
+
+
+@router.subcommand("tasks", "mine", aliases={"de": ("meine",)},
+                   help={"de": "Zeigt deine offenen Aufgaben.", "en": "Shows your open action items."})
+async def tasks_mine(ctx: CommandContext) -> Reply:
+    return await _tasks(ctx, "mine")
+
+
+@router.subcommand("tasks", "room", aliases={"de": ("raum",)},
+                   help={"de": "Zeigt die offenen Aufgaben dieses Raums.", "en": "Shows this room's open action items."})
+async def tasks_room(ctx: CommandContext) -> Reply:
+    return await _tasks(ctx, "room")
+
+
+@router.subcommand("tasks", "all", aliases={"de": ("alle",)},
+                   help={"de": "Zeigt alle offenen Aufgaben, die du sehen darfst.", "en": "Shows all open action items you may see."})
+async def tasks_all(ctx: CommandContext) -> Reply:
+    return await _tasks(ctx, "all")
+
+
+async def _tasks(ctx: CommandContext, mode: str) -> Reply:
     repo = ctx.services.meetings
     if mode == "mine":
         items = await repo.actions(owner=ctx.caller.user_id)
@@ -447,7 +511,7 @@ async def tasks(ctx: CommandContext, which: str) -> Reply:
         return Doc().p(t(ctx.lang, "meetings.no_tasks")).reply()
     doc = Doc().p(t(ctx.lang, "meetings.tasks_title", count=len(items)))
     doc.ul([_action_line(ctx, i) for i in items[:20]])
-    doc.p(t(ctx.lang, "meetings.done_hint", done=f"{ctx.prefix}{ctx.command_word('done')} {items[0].short_id}"))
+    doc.p(t(ctx.lang, "meetings.done_hint", done=ctx.cmd('done', items[0].short_id)))
     return doc.reply()
 
 
@@ -461,9 +525,8 @@ async def done(ctx: CommandContext, action_id: str) -> Reply:
     item = await ctx.services.meetings.action(_number(action_id, "A"))
     scopes = ctx.visible_scopes()
     if item is None or (scopes is not None and item.scope not in scopes and item.owner != ctx.caller.user_id):
-        raise NotFound("meetings.action_not_found", id=action_id, list=f"{ctx.prefix}{ctx.command_word('tasks')}")
-    if ctx.caller.user_id not in (item.owner, item.created_by) and ctx.caller.permission < Permission.COORDINATOR:
-        raise PermissionDenied("meetings.not_your_action", id=item.short_id)
+        raise NotFound("meetings.action_not_found", id=action_id, list=ctx.cmd('tasks'))
+    ctx.require_owner(item.owner, item.created_by, refusal="meetings.not_your_action", id=item.short_id)
     if item.done:
         raise UserError("meetings.already_done", id=item.short_id)
     await ctx.services.meetings.set_action_done(item.number, True, ctx.now)
@@ -472,12 +535,6 @@ async def done(ctx: CommandContext, action_id: str) -> Reply:
 
 
 # ----- minutes -----------------------------------------------------------------------------
-
-
-async def _may_chair(ctx: CommandContext, meeting_: Meeting | None) -> bool:
-    if ctx.caller.permission >= Permission.COORDINATOR:
-        return True
-    return bool(meeting_ and meeting_.organiser == ctx.caller.user_id)
 
 
 async def start_session(ctx: CommandContext, text: str) -> Reply:
@@ -490,8 +547,7 @@ async def start_session(ctx: CommandContext, text: str) -> Reply:
             if item.scope == ctx.room.scope and item.occurrences(ctx.now - timedelta(hours=3), ctx.now + timedelta(hours=3), limit=1):
                 meeting_ = item
                 break
-    if not await _may_chair(ctx, meeting_):
-        raise PermissionDenied("meetings.chair_only")
+    ctx.require_owner(meeting_.organiser if meeting_ else None, refusal="meetings.chair_only")
     title = meeting_.title if meeting_ else (text or ctx.room.name or t(ctx.lang, "meetings.untitled"))
     try:
         session, _ = await ctx.services.minutes.start(
@@ -499,13 +555,12 @@ async def start_session(ctx: CommandContext, text: str) -> Reply:
             chair=ctx.caller.user_id, at=ctx.now, meeting_id=meeting_.id if meeting_ else None,
         )
     except AlreadyRunning as exc:
-        raise UserError("meetings.session_running", id=str(exc), end=f"{ctx.prefix}{ctx.command_word('session')} ende") from None
+        raise UserError("meetings.session_running", id=str(exc), end=ctx.cmd("session end")) from None
     await ctx.services.minutes.note_speaker(ctx.room.room_id, ctx.caller.user_id)
-    prefix = ctx.prefix
     return Doc().p(t(ctx.lang, "meetings.session_started", id=session.short_id, title=title)).p(
-        t(ctx.lang, "meetings.session_howto", decision=prefix + ctx.command_word("decision"), action=prefix + ctx.command_word("action"),
-          info=prefix + ctx.command_word("info"), link=prefix + ctx.command_word("link"), undo=prefix + ctx.command_word("undo"),
-          end=f"{prefix}{ctx.command_word('session')} {'ende' if ctx.lang == 'de' else 'end'}")
+        t(ctx.lang, "meetings.session_howto", decision=ctx.cmd("decision"), action=ctx.cmd("action"),
+          info=ctx.cmd("info"), link=ctx.cmd("link"), undo=ctx.cmd("undo"),
+          end=ctx.cmd("session end"))
     ).reply(reaction="✅")
 
 
@@ -539,38 +594,46 @@ def render_minutes(lang: str, tz: str, session: Session, draft: bool = False) ->
 async def end_session(ctx: CommandContext) -> Reply:
     session = await ctx.services.minutes.running(ctx.room.room_id)
     if session is None:
-        raise UserError("meetings.no_session", start=f"{ctx.prefix}{ctx.command_word('session')} start")
-    if ctx.caller.user_id != session.chair and ctx.caller.permission < Permission.COORDINATOR:
-        raise PermissionDenied("meetings.chair_only")
+        raise UserError("meetings.no_session", start=ctx.cmd("session start"))
+    ctx.require_owner(session.chair, refusal="meetings.chair_only")
     status = "draft" if ctx.services.minutes_approval else "published"
     ended = await ctx.services.minutes.end(session, ctx.now, status)
     doc = render_minutes(ctx.lang, ctx.services.timezone, ended, draft=status == "draft")
     if status == "draft":
-        doc.p(t(ctx.lang, "meetings.minutes_approve_hint", approve=f"{ctx.prefix}{ctx.command_word('minutes')} {'freigeben' if ctx.lang == 'de' else 'approve'} {ended.short_id}"))
+        doc.p(t(ctx.lang, "meetings.minutes_approve_hint", approve=ctx.cmd("minutes approve", ended.short_id)))
     else:
-        doc.p(t(ctx.lang, "meetings.minutes_later", show=f"{ctx.prefix}{ctx.command_word('minutes')} {ended.short_id}"))
+        doc.p(t(ctx.lang, "meetings.minutes_later", show=ctx.cmd('minutes', ended.short_id)))
     return doc.reply(reaction="✅")
 
 
-@router.command(
+router.group(
     "session",
     aliases={"de": ("sitzung",)},
-    args=(Arg("action", label={"de": "start|ende", "en": "start|end"}), Arg("title", label={"de": "M-3 oder Titel", "en": "M-3 or title"}, rest=True, required=False)),
     help={
         "de": "Startet oder beendet eine Sitzung mit Protokoll: „!sitzung start“, „!sitzung ende“. Für die Koordination und die Sitzungsleitung.",
         "en": "Starts or ends a meeting with minutes: “!session start”, “!session end”. For coordinators and the meeting chair.",
     },
 )
-async def session(ctx: CommandContext, action: str, title: str) -> Reply:
-    word = action.casefold()
-    if word in {"start", "beginn", "begin"}:
-        return await start_session(ctx, title)
-    if word in {"ende", "end", "stop", "schluss"}:
-        return await end_session(ctx)
-    raise BadArgument("meetings.session_usage", action=action)
 
 
-@router.command("startmeeting", aliases={"de": ("sitzungsbeginn",)}, args=(Arg("title", label={"de": "M-3 oder Titel", "en": "M-3 or title"}, rest=True, required=False),),
+SESSION_TITLE = Arg("title", label={"de": "M-3 oder Titel", "en": "M-3 or title"}, rest=True, required=False)
+
+
+@router.subcommand("session", "start", aliases={"de": ("start", "beginn"), "en": ("begin",)}, args=(SESSION_TITLE,),
+                   help={"de": "Startet eine Sitzung mit Protokoll, zu Termin M-3 oder mit einem Titel. Für die Koordination und die Sitzungsleitung.",
+                         "en": "Starts a meeting with minutes, for meeting M-3 or with a title. For coordinators and the meeting chair."})
+async def session_start(ctx: CommandContext, title: str) -> Reply:
+    return await start_session(ctx, title)
+
+
+@router.subcommand("session", "end", aliases={"de": ("ende", "schluss"), "en": ("stop",)},
+                   help={"de": "Beendet die Sitzung und zeigt das Protokoll. Für die Koordination und die Sitzungsleitung.",
+                         "en": "Ends the meeting and shows the minutes. For coordinators and the meeting chair."})
+async def session_end(ctx: CommandContext) -> Reply:
+    return await end_session(ctx)
+
+
+@router.command("startmeeting", aliases={"de": ("sitzungsbeginn",)}, args=(SESSION_TITLE,),
                 help={"de": "Wie „!sitzung start“.", "en": "Same as “!session start”."})
 async def startmeeting(ctx: CommandContext, title: str) -> Reply:
     return await start_session(ctx, title)
@@ -598,11 +661,9 @@ async def info(ctx: CommandContext, text: str) -> Reply:
 async def undo(ctx: CommandContext) -> Reply:
     session_ = await ctx.services.minutes.running(ctx.room.room_id)
     if session_ is None:
-        raise UserError("meetings.no_session", start=f"{ctx.prefix}{ctx.command_word('session')} start")
-    if ctx.caller.user_id != session_.chair and ctx.caller.permission < Permission.COORDINATOR:
-        last = next((i for i in reversed(session_.items) if not i.undone), None)
-        if last is None or last.by != ctx.caller.user_id:
-            raise PermissionDenied("meetings.undo_own_only")
+        raise UserError("meetings.no_session", start=ctx.cmd("session start"))
+    last = next((i for i in reversed(session_.items) if not i.undone), None)
+    ctx.require_owner(session_.chair, last.by if last else None, refusal="meetings.undo_own_only")
     removed = await ctx.services.meetings.undo_last_item(session_.id)
     if removed is None:
         raise UserError("meetings.nothing_to_undo")
@@ -628,24 +689,35 @@ async def _withdraw(ctx: CommandContext, kind: str, ref: str | None) -> None:
 @router.command(
     "minutes",
     aliases={"de": ("protokoll",)},
-    args=(Arg("which", label={"de": "P-3, M-3, letzte oder freigeben P-3", "en": "P-3, M-3, last or approve P-3"}, rest=True, required=False),),
-    help={"de": "Zeigt ein Protokoll: das letzte des Raums, P-3 oder das letzte zu Termin M-3. „!protokoll freigeben P-3“ veröffentlicht einen Entwurf.",
-          "en": "Shows minutes: this room's last, P-3 or the last of meeting M-3. “!minutes approve P-3” publishes a draft."},
+    args=(Arg("which", label={"de": "P-3, M-3 oder letzte", "en": "P-3, M-3 or last"}, rest=True, required=False),),
+    help={"de": "Zeigt ein Protokoll: das letzte des Raums, P-3 oder das letzte zu Termin M-3.",
+          "en": "Shows minutes: this room's last, P-3 or the last of meeting M-3."},
 )
 async def minutes(ctx: CommandContext, which: str) -> Reply:
+    return await _show_minutes(ctx, which)
+
+
+@router.subcommand(
+    "minutes", "approve", aliases={"de": ("freigeben",)},
+    args=(Arg("minutes_id", label={"de": "P-3", "en": "P-3"}, required=False),),
+    help={"de": "Veröffentlicht einen Protokoll-Entwurf, z. B. „!protokoll freigeben P-3“. Für die Koordination und die Sitzungsleitung.",
+          "en": "Publishes draft minutes, e.g. “!minutes approve P-3”. For coordinators and the meeting chair."},
+)
+async def minutes_approve(ctx: CommandContext, minutes_id: str) -> Reply:
     repo = ctx.services.meetings
-    words = which.split()
-    if words and words[0].casefold() in {"freigeben", "approve"}:
-        target = await repo.session(_number(words[1], "P")) if len(words) > 1 else await repo.last_session(ctx.room.room_id)
-        if target is None or target.room_id != ctx.room.room_id:
-            raise NotFound("meetings.minutes_not_found", which=" ".join(words[1:]) or "–")
-        if ctx.caller.user_id != target.chair and ctx.caller.permission < Permission.COORDINATOR:
-            raise PermissionDenied("meetings.chair_only")
-        if target.status != "draft":
-            raise UserError("meetings.not_a_draft", id=target.short_id)
-        await repo.set_session_status(target.number, "published")
-        published = await repo.session(target.number)
-        return render_minutes(ctx.lang, ctx.services.timezone, published).reply(reaction="✅")
+    target = await repo.session(_number(minutes_id, "P")) if minutes_id else await repo.last_session(ctx.room.room_id)
+    if target is None or target.room_id != ctx.room.room_id:
+        raise NotFound("meetings.minutes_not_found", which=minutes_id or "–")
+    ctx.require_owner(target.chair, refusal="meetings.chair_only")
+    if target.status != "draft":
+        raise UserError("meetings.not_a_draft", id=target.short_id)
+    await repo.set_session_status(target.number, "published")
+    published = await repo.session(target.number)
+    return render_minutes(ctx.lang, ctx.services.timezone, published).reply(reaction="✅")
+
+
+async def _show_minutes(ctx: CommandContext, which: str) -> Reply:
+    repo = ctx.services.meetings
     choice = which.strip()
     if not choice or choice.casefold() in {"letzte", "last"}:
         found = await repo.last_session(ctx.room.room_id)
@@ -679,7 +751,7 @@ async def render_firing(services: Services, firing: Firing, late: bool) -> Outgo
             doc.p(Bold(late_note))
         if firing.kind == "agenda_call":
             doc.p(t(lang, "meetings.agenda_call", title=item.title, when=spell_datetime(firing.occurrence, lang, tz)))
-            doc.p(t(lang, "meetings.agenda_call_how", top="!top"))
+            doc.p(t(lang, "meetings.agenda_call_how", top=services.words(lang, "agenda")))
         else:
             doc.p(Bold(t(lang, "meetings.reminder_title", title=item.title)))
             doc.ul(meeting_facts(lang, tz, item, firing.occurrence))
@@ -710,6 +782,6 @@ async def render_firing(services: Services, firing: Firing, late: bool) -> Outgo
         if late_note:
             doc.p(Bold(late_note))
         doc.p(t(lang, "meetings.action_due_soon", id=item.short_id, text=item.text, date=spell_date(item.due, lang)))
-        doc.p(t(lang, "meetings.done_hint", done=f"!erledigt {item.short_id}"))
+        doc.p(t(lang, "meetings.done_hint", done=services.words(lang, "done", item.short_id)))
         return Outgoing(f"dm:{item.owner}", doc.reply(), firing.key)
     return None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from commands.context import CommandContext, Outgoing, Permission
-from commands.errors import BadArgument
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
@@ -39,26 +38,25 @@ async def my_data(ctx: CommandContext) -> Reply:
 @router.command(
     "forget-me",
     aliases={"de": ("vergiss-mich",)},
-    args=(Arg("confirm", label={"de": "bestätigen", "en": "confirm"}, required=False),),
     help={
         "de": "Löscht deine Daten bei mir oder macht sie unkenntlich. Erst erkläre ich, was passiert; dann „!vergiss-mich bestätigen“.",
         "en": "Erases or anonymises your data in my store. First I explain what happens; then “!forget-me confirm”.",
     },
+    unknown="privacy.forget_usage",
 )
-async def forget_me(ctx: CommandContext, confirm: str) -> Reply:
-    word = confirm.casefold()
-    confirm_word = "bestätigen" if ctx.lang == "de" else "confirm"
-    if not word:
-        doc = Doc().p(Bold(t(ctx.lang, "privacy.forget_title")))
-        doc.ul([t(ctx.lang, "privacy.forget_roles"), t(ctx.lang, "privacy.forget_authorship"), t(ctx.lang, "privacy.forget_deleted"),
-                t(ctx.lang, "privacy.forget_matrix")])
-        doc.p(t(ctx.lang, "privacy.forget_confirm", command=f"{ctx.prefix}{ctx.word} {confirm_word}"))
-        return doc.reply()
-    if word in {"nachrichten", "messages"}:
-        redacted = await ctx.services.redact_mentions(ctx.caller.user_id)
-        return Doc().p(t(ctx.lang, "privacy.redacted", count=redacted)).reply()
-    if word not in {"bestätigen", "bestaetigen", "confirm", "ja", "yes"}:
-        raise BadArgument("privacy.forget_usage", command=f"{ctx.prefix}{ctx.word} {confirm_word}")
+async def forget_me(ctx: CommandContext) -> Reply:
+    doc = Doc().p(Bold(t(ctx.lang, "privacy.forget_title")))
+    doc.ul([t(ctx.lang, "privacy.forget_roles"), t(ctx.lang, "privacy.forget_authorship"), t(ctx.lang, "privacy.forget_deleted"),
+            t(ctx.lang, "privacy.forget_matrix")])
+    doc.p(t(ctx.lang, "privacy.forget_confirm", command=ctx.cmd("forget-me confirm")))
+    return doc.reply()
+
+
+@router.subcommand(
+    "forget-me", "confirm", aliases={"de": ("bestätigen", "bestaetigen", "ja"), "en": ("yes",)},
+    help={"de": "Löscht deine Daten jetzt oder macht sie unkenntlich.", "en": "Erases or anonymises your data now."},
+)
+async def forget_me_confirm(ctx: CommandContext) -> Reply:
     roles = ctx.services.directory.held_by(ctx.caller.user_id) if ctx.services.directory else []
     replacement = roles[0].role if roles else t(ctx.services.default_language, "privacy.former_member")
     done = await forget(_stores(ctx), ctx.caller.user_id, replacement, ctx.now)
@@ -67,9 +65,18 @@ async def forget_me(ctx: CommandContext, confirm: str) -> Reply:
     doc = Doc().p(t(ctx.lang, "privacy.forgotten", **done))
     mentions = await ctx.services.count_mentions(ctx.caller.user_id) if ctx.services.count_mentions else 0
     if mentions:
-        doc.p(t(ctx.lang, "privacy.offer_redact", count=mentions,
-                command=f"{ctx.prefix}{ctx.word} {'nachrichten' if ctx.lang == 'de' else 'messages'}"))
+        doc.p(t(ctx.lang, "privacy.offer_redact", count=mentions, command=ctx.cmd("forget-me messages")))
     return doc.reply()
+
+
+@router.subcommand(
+    "forget-me", "messages", aliases={"de": ("nachrichten",)},
+    help={"de": "Löscht meine Nachrichten, die dich nennen, aus den Räumen.",
+          "en": "Deletes my messages that name you from the rooms."},
+)
+async def forget_me_messages(ctx: CommandContext) -> Reply:
+    redacted = await ctx.services.redact_mentions(ctx.caller.user_id)
+    return Doc().p(t(ctx.lang, "privacy.redacted", count=redacted)).reply()
 
 
 @router.command(

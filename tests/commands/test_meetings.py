@@ -189,3 +189,27 @@ async def test_minutes_as_a_draft_when_approval_is_configured(chat, clock):
     published = await chat.say("!protokoll freigeben P-1", sender=KOORD)
     assert published.body.startswith("Protokoll P-1: Klausur")
     assert (await chat.say("!protokoll freigeben P-1", sender=KOORD)).body == "Das Protokoll P-1 ist kein Entwurf. Es ist schon veröffentlicht."
+
+
+async def test_meeting_subcommands_carry_their_own_permission_and_help(chat):
+    await chat.say("!termin AG Gesundheit | 5.3.2026 10 Uhr", sender=KOORD)
+    assert (await chat.say("!termin absagen M-1")).body.startswith("Das dürfen nur Koordinatorinnen")
+    assert (await chat.say("!termin ics M-1")).attachments
+    shown = (await chat.say("!hilfe termin")).body
+    assert "!termin ausfallen <Nummer> [Datum…] – " in shown and "(nur für Koordinatorinnen und Koordinatoren)" in shown
+    assert (await chat.say("!hilfe termin ics")).body.startswith("!termin ics – ")
+    assert (await chat.say("!sitzung")).body == "Was genau? Möglich sind: start, ende."
+
+
+async def test_scheduled_posts_write_commands_with_the_configured_prefix(chat, meetings, clock):
+    from dataclasses import replace
+
+    from commands.registry import CommandWords
+    from knowledge.meetings import meeting_firings as firings
+
+    await chat.say("!termin AG Gesundheit | jeden Dienstag um 10 Uhr", sender=KOORD)
+    meeting = await meetings.meeting(1)
+    agenda_call = next(f for f in firings(meeting, clock(), clock() + timedelta(days=30)) if f.kind == "agenda_call")
+    services = replace(chat.dispatcher.services, words=CommandWords(chat.dispatcher.registry, "?"))
+    post = await render_firing(services, agenda_call, late=False)
+    assert "?top" in post.reply.body and "!top" not in post.reply.body
