@@ -235,10 +235,8 @@ class EventHandler:
         membership = await self.state.membership(room_id)
         if membership is None or membership.greeted:
             return
-        prefix = self.dispatcher.prefix
-        lang = self.default_lang
-        words = {c.name: c.word(lang) for c in self.dispatcher.registry.commands}
-        text = t(lang, "greeting", help=prefix + words.get("help", "help"), privacy=prefix + words.get("privacy", "privacy"))
+        lang, spell = self.default_lang, self.dispatcher.words
+        text = t(lang, "greeting", help=spell(lang, "help"), privacy=spell(lang, "privacy"))
         reply = text_reply(text)
         await self._send(room_id, notice_content(reply.body, reply.html), transaction_id(room_id, "greeting"))
         await self.state.claim_greeting(room_id)
@@ -358,9 +356,9 @@ class EventHandler:
         for entry in entries:
             await self.knowledge.change(entry.kind, entry.number, by=event.sender, at=self.clock(), action="source_redacted", permalink=None)
         lang = self.default_lang
-        retract = next(c for c in self.dispatcher.registry.commands if c.name == "retract").word(lang)
         ids = ", ".join(e.short_id for e in entries)
-        reply = text_reply(t(lang, "knowledge.source_redacted", ids=ids, retract=f"{self.dispatcher.prefix}{retract} {entries[0].short_id}"))
+        retract = self.dispatcher.words(lang, "retract", entries[0].short_id)
+        reply = text_reply(t(lang, "knowledge.source_redacted", ids=ids, retract=retract))
         await self._send(room.room_id, notice_content(reply.body, reply.html), transaction_id(event.event_id, "redaction"))
 
     async def _send(self, room_id: str, content: dict, txn_id: str) -> None:

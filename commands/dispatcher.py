@@ -110,8 +110,9 @@ class Dispatcher:
         flood: FloodGuard | None = None,
     ):
         self.registry = registry
+        self.words = CommandWords(registry, prefix)
         if services.words is None:
-            services = replace(services, words=CommandWords(registry, prefix))
+            services = replace(services, words=self.words)
         self.services = services
         self.prefix = prefix
         self.default_lang = default_lang
