@@ -28,6 +28,7 @@ from commands.registry import CommandWords
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.register import Kind, NewEntry
 from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
+from knowledge.values import Scope
 
 ROOMS = int(__import__("os").environ.get("LOTSE_BENCH_ROOMS", "500"))
 PER_ROOM = 1000
@@ -41,7 +42,7 @@ async def seed(db: Database) -> None:
     for room in range(ROOMS):
         for i in range(PER_ROOM):
             kind = kinds[i % len(kinds)]
-            batch.append(NewEntry(kind=kind, scope=f"hf:hf-{room}", text=f"Eintrag {i} im Bereich {room}: Beschluss zur Zusammenarbeit",
+            batch.append(NewEntry(kind=kind, scope=Scope.handlungsfeld(f"hf-{room}"), text=f"Eintrag {i} im Bereich {room}: Beschluss zur Zusammenarbeit",
                                   author="@b:x", recorded_by="@b:x", origin=f"${room}-{i}",
                                   url=f"https://docs.example.org/{room}/{i}" if kind is Kind.LINK else None,
                                   created_at=END - timedelta(minutes=1 + (i * 7) % (7 * 24 * 60 - 2))))
@@ -52,9 +53,9 @@ async def seed(db: Database) -> None:
         await register.bulk_add(batch, END - timedelta(days=7))
     for room in range(ROOMS):
         for i in range(10):
-            await meetings.add_action(origin=f"a{room}-{i}", scope=f"hf:hf-{room}", room_id=None, text=f"Aufgabe {i}", owner="@c:x",
+            await meetings.add_action(origin=f"a{room}-{i}", scope=Scope.handlungsfeld(f"hf-{room}"), room_id=None, text=f"Aufgabe {i}", owner="@c:x",
                                       due=(END + timedelta(days=i - 5)).date(), created_by="@b:x", at=END - timedelta(days=3))
-        await meetings.add_meeting(origin=f"m{room}", scope=f"hf:hf-{room}", title=f"AG {room}", start=END - timedelta(days=20),
+        await meetings.add_meeting(origin=f"m{room}", scope=Scope.handlungsfeld(f"hf-{room}"), title=f"AG {room}", start=END - timedelta(days=20),
                                    timezone="Europe/Berlin", duration=timedelta(hours=1), rrule="FREQ=WEEKLY;BYDAY=TU",
                                    location=None, video_link=None, reminders=(), agenda_call=None, organiser=None, room_id=None,
                                    created_by="@b:x", at=END)
@@ -78,7 +79,7 @@ async def run(path: Path) -> dict:
     sizes = []
     start = time.perf_counter()
     for room in range(ROOMS):
-        scope = f"hf:hf-{room}"
+        scope = Scope.handlungsfeld(f"hf-{room}")
         built = await batch.get(services, scope, END)
         reply = digests.render("de", "Europe/Berlin", built, f"Wochenrückblick: Bereich {room}", words)
         sizes.append(len(reply.body) + len(reply.html))

@@ -33,11 +33,12 @@ from commands.dispatcher import AccessPolicy, Dispatcher, Incoming
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.register import Kind, NewEntry, Status
 from knowledge.storage import Database, PreferenceRepository, RegisterRepository
+from knowledge.values import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = int(os.environ.get("LOTSE_BENCH_ENTRIES", "100000"))
 QUERIES = 300
-SCOPES = [f"hf:hf-{i}" for i in range(59)] + ["network"]
+SCOPES = [Scope.handlungsfeld(f"hf-{i}") for i in range(59)] + [Scope.network()]
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -105,10 +106,10 @@ async def run(path: Path) -> dict:
     dispatcher = Dispatcher(
         build_registry(),
         Services(PreferenceRepository(db), status, knowledge=kb, scopes_of=lambda user: member_of,
-                 handlungsfelder={s[3:]: {"de": s, "en": s} for s in SCOPES if s.startswith("hf:")}),
+                 handlungsfelder={s.key: {"de": s.key, "en": s.key} for s in SCOPES if s.hf_id}),
         access=AccessPolicy(), clock=lambda: datetime.now(timezone.utc),
     )
-    room = RoomInfo("!hf:localhost", "HF", False, handlungsfeld=sorted(member_of)[0][3:])
+    room = RoomInfo("!hf:localhost", "HF", False, handlungsfeld=sorted(member_of)[0].key)
     times, hits = [], 0
     for i, query in enumerate(queries(rng, vocab)):
         incoming = Incoming(f"$q{i}", "@asker:localhost", "asker", f"!suche {query}", room)

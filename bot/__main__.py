@@ -119,13 +119,14 @@ async def run_import(config, file: Path):
     from bot.app import utcnow
     from knowledge.importer import ImportResult, import_knowledge, import_meetings
     from knowledge.knowledge_base import KnowledgeBase
+    from knowledge.values import Scope
 
     async def action(register, meetings, directory):
         now = utcnow()
         hfs = {hf.id for hf in config.network.handlungsfelder}
         result = await import_knowledge(KnowledgeBase(register), file, hfs, now)
-        rooms = {hf.room: f"hf:{hf.id}" for hf in config.network.handlungsfelder}
-        rooms[config.network.coordination_room] = "network"
+        rooms = {hf.room: Scope.handlungsfeld(hf.id) for hf in config.network.handlungsfelder}
+        rooms[config.network.coordination_room] = Scope.network()
         imported = await import_meetings(meetings, file, rooms, now)
         return ImportResult(result.created + imported.created, result.unchanged + imported.unchanged)
 

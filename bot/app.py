@@ -15,22 +15,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import LotseConfig
 from bot.encryption import KeyRequests, TrustPolicy, Undecryptable, bootstrap, cross_signing_for
+from bot.delivery import Delivery
 from bot.events import EventHandler, InvitePolicy, RoomDirectory
 from bot.matrix import HomeserverUnavailable, MatrixClient, MatrixError
 from bot.sync import SyncLoop, backoff_delay
 from commands import build_registry
 from commands import directory as directory_jobs
-from commands import digest as digest_posts
-from commands import meetings as meeting_posts
 from commands.context import BotStatus, DirectoryPolicy, Outgoing, Services
 from commands.core import HANDLED_EVENT_RETENTION_DAYS
+from commands.digest import DigestBatch
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard
-from bot.matrix import notice_content, transaction_id
+from commands.posts import render_post
+from bot.matrix import transaction_id
 from bot.scheduling import Planner
 from bot.config import WEEKDAY_CODES
 from knowledge.dates import next_occurrence
 from knowledge.directory import RoleStatus
-from knowledge.digest import digest_firings
+from knowledge.digest import DigestTarget, digest_firings
 from knowledge.meetings import Firing
 from knowledge.minutes import Minutes
 from knowledge.directory_service import DirectoryService
@@ -45,6 +46,7 @@ from knowledge.storage import (
     RegisterRepository,
 )
 from knowledge.synonyms import SynonymTable
+from knowledge.values import Destination, Scope
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ class Lotse:
             config.matrix.homeserver, config.matrix.user_id, config.matrix.device_name, config.storage.data_dir
         )
         self.rooms = RoomDirectory()
+        self.delivery = Delivery(self.client, self.state, self.rooms)
         self.registry = build_registry()
         access = config.access
         self.dispatcher = Dispatcher(
@@ -121,13 +124,14 @@ class Lotse:
                 directory=self.directory,
                 directory_policy=self.directory_policy,
                 deliver=self.deliver,
+                digest_post_empty=config.digests.post_empty,
                 default_language=config.bot.default_language,
                 meetings=self.meetings,
                 minutes=self.minutes,
                 schedule_changed=self.schedule_changed,
                 minutes_approval=config.meetings.minutes_approval,
                 network_name=config.network.name,
-                digest_batch=digest_posts.DigestBatch(),
+                digest_batch=DigestBatch(),
                 audit=self.audit,
                 redact_mentions=self.redact_mentions,
                 count_mentions=self.count_mentions,
@@ -286,14 +290,7 @@ class Lotse:
         services = self.dispatcher.services
         now = self.clock()
         for outgoing in await directory_jobs.confirmation_round(services, now) + await directory_jobs.funding_round(services, now):
-            await self.deliver_safely(outgoing)
-
-    async def deliver_safely(self, outgoing: Outgoing) -> None:
-        """For scheduled jobs: one message that cannot be delivered must not stop the others."""
-        try:
-            await self.deliver(outgoing)
-        except (MatrixError, HomeserverUnavailable) as exc:
-            log.warning("could not deliver %s to %s: %s", outgoing.key, outgoing.target.split(":")[0], exc)
+            await self.delivery.send_safely(outgoing)
 
     async def count_mentions(self, user_id: str) -> int:
         return len(await self.state.mentions_of(user_id))
@@ -322,67 +319,27 @@ class Lotse:
         for hf in self.config.network.handlungsfelder:
             schedule = hf.digest or default
             if schedule.enabled:
-                targets.append((f"scope:hf:{hf.id}", WEEKDAY_CODES[schedule.weekday], schedule.time))
+                targets.append(DigestTarget(Destination.of_scope(Scope.handlungsfeld(hf.id)), WEEKDAY_CODES[schedule.weekday],
+                                            schedule.time))
         if default.enabled:
             if settings.network_rollup:
-                targets.append(("network", WEEKDAY_CODES[default.weekday], default.time))
+                targets.append(DigestTarget(Destination.coordination(), WEEKDAY_CODES[default.weekday], default.time))
             for user_id, lang in await self.preferences.digest_subscribers():
-                targets.append((f"dm:{user_id}|{lang}", WEEKDAY_CODES[default.weekday], default.time))
+                targets.append(DigestTarget(Destination.direct(user_id), WEEKDAY_CODES[default.weekday], default.time, lang))
         return digest_firings(targets, ZoneInfo(self.config.bot.timezone), after, before)
 
     async def _fire(self, firing: Firing, late: bool) -> None:
-        if firing.kind == "digest":
-            outgoing = await digest_posts.render_digest_firing(
-                self.dispatcher.services, firing, late, self.events.scopes_of, self.config.digests.post_empty
-            )
-            if outgoing is not None:
-                await self.deliver(outgoing)
-            return
-        outgoing = await meeting_posts.render_firing(self.dispatcher.services, firing, late)
+        outgoing = await render_post(self.dispatcher.services, firing, late)
         if outgoing is not None:
-            await self.deliver(outgoing)
+            await self.delivery.send(outgoing)
 
     async def _on_departure(self, user_id: str, key: str) -> None:
         notice = directory_jobs.departure_notice(self.dispatcher.services, user_id, key)
         if notice:
-            await self.deliver_safely(notice)
+            await self.delivery.send_safely(notice)
 
     async def deliver(self, outgoing: Outgoing) -> None:
-        """Send a job's or handler's message to the coordination room or as a direct message, once."""
-        room_id = await self._target_room(outgoing.target)
-        if room_id is None:
-            log.warning("no room for target %s; message %s not delivered", outgoing.target.split(":")[0], outgoing.key)
-            return
-        content = notice_content(outgoing.reply.body, outgoing.reply.html, mention_room=outgoing.mention_room)
-        await self.client.send(room_id, content, transaction_id(outgoing.key, "outgoing"))
-        for number, attachment in enumerate(outgoing.reply.attachments):
-            await self.client.send_file(room_id, attachment.filename, attachment.content, attachment.mimetype,
-                                        transaction_id(outgoing.key, f"file{number}"))
-
-    async def _target_room(self, target: str) -> str | None:
-        """coordination | dm:@user | room:!id | scope:hf:<id> / scope:network / scope:room:!id"""
-        kind, _, rest = target.partition(":")
-        if kind == "coordination" or target == "scope:network":
-            return next(iter(sorted(self.rooms.coordination)), None)
-        if kind == "dm":
-            return await self._direct_room(rest)
-        if kind == "room":
-            return rest
-        if kind == "scope":
-            if rest.startswith("hf:"):
-                return next((r for r, hf in self.rooms.handlungsfelder.items() if hf == rest[3:]), None)
-            if rest.startswith("room:"):
-                return rest[5:]
-        raise ValueError(f"unknown target {target!r}")
-
-    async def _direct_room(self, user_id: str) -> str:
-        key = f"dm:{user_id}"
-        room_id = await self.state.get(key)
-        if room_id and room_id in self.client.nio.rooms:
-            return room_id
-        room_id = await self.client.create_direct_room(user_id)
-        await self.state.set(key, room_id)
-        return room_id
+        await self.delivery.send(outgoing)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sync until `stop`; scheduled posts start once the first sync made the rooms known."""

@@ -342,9 +342,7 @@ class EventHandler:
             return
         for entry in await self.knowledge.by_source(target):
             if not entry.source_changed:
-                await self.knowledge.change(
-                    entry.kind, entry.number, by=event.sender, at=self.clock(), action="source_changed", source_changed=True
-                )
+                await self.knowledge.source_changed((entry.kind, entry.number), by=event.sender, at=self.clock())
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         """A deleted source message: record it, and ask the room's coordinators keep or delete."""
@@ -354,7 +352,7 @@ class EventHandler:
         if not entries:
             return
         for entry in entries:
-            await self.knowledge.change(entry.kind, entry.number, by=event.sender, at=self.clock(), action="source_redacted", permalink=None)
+            await self.knowledge.source_redacted((entry.kind, entry.number), by=event.sender, at=self.clock())
         lang = self.default_lang
         ids = ", ".join(e.short_id for e in entries)
         retract = self.dispatcher.words(lang, "retract", entries[0].short_id)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from commands.errors import PermissionDenied
 from commands.permission import Permission
 from commands.registry import CommandWords, Registry
-from knowledge.register import hf_scope, network_scope, room_scope
+from knowledge.values import Destination, Scope
 
 if TYPE_CHECKING:
     from commands.render import Reply
@@ -36,13 +36,13 @@ class RoomInfo:
     is_coordination: bool = False
 
     @property
-    def scope(self) -> str:
+    def scope(self) -> Scope:
         """Where entries recorded here belong."""
         if self.is_coordination:
-            return network_scope()
+            return Scope.network()
         if self.handlungsfeld:
-            return hf_scope(self.handlungsfeld)
-        return room_scope(self.room_id)
+            return Scope.handlungsfeld(self.handlungsfeld)
+        return Scope.room(self.room_id)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Services:
     privacy_contact: str = ""
     knowledge: "KnowledgeBase | None" = None
     # The scopes whose entries a user may see: the rooms they share with Lotse.
-    scopes_of: Callable[[str], frozenset[str]] = lambda user_id: frozenset()
+    scopes_of: Callable[[str], frozenset[Scope]] = lambda user_id: frozenset()
     # Handlungsfeld id -> {"de": name, "en": name}
     handlungsfelder: dict[str, dict[str, str]] = field(default_factory=dict)
     directory: "DirectoryService | None" = None
@@ -82,6 +82,7 @@ class Services:
     # Called after meetings, reminders or action items change, so that jobs are re-derived.
     schedule_changed: Callable[[], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
     minutes_approval: bool = False
+    digest_post_empty: bool = False  # an empty week still gets a (short) digest
     network_name: str = ""
     digest_batch: object = None  # commands.digest.DigestBatch: shared by the digests of one period
     audit: "AuditRepository | None" = None
@@ -108,13 +109,12 @@ class DirectoryPolicy:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message a scheduled job wants delivered; the bot package sends it.
-
-    target: "dm:@user:server" or "coordination". key: a stable idempotency key, so a job
-    that runs twice (a restart) sends it once.
+    """A message a scheduled job or a handler wants delivered elsewhere than as the reply;
+    the bot package resolves `target` to a room and sends it. `key` is a stable idempotency
+    key, so a job that runs twice (a restart) sends it once.
     """
 
-    target: str
+    target: Destination
     reply: "Reply"
     key: str
     mention_room: bool = False  # only ever set for content a coordinator created
@@ -151,7 +151,7 @@ class CommandContext:
         for examples that answer a mistake in the caller's own words."""
         return " ".join([self.prefix + self.word, *(str(a) for a in args)])
 
-    def visible_scopes(self) -> frozenset[str] | None:
+    def visible_scopes(self) -> frozenset[Scope] | None:
         """Scopes the caller may see from here; None means all (the coordination room)."""
         if self.room.is_coordination:
             return None

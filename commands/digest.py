@@ -6,6 +6,7 @@ pointer to the full list, never cut in the middle of an item.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from commands.context import CommandContext, Outgoing, Permission, Services
@@ -15,9 +16,9 @@ from commands.registry import Arg, CommandWords, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.digest import Digest, gather_many, merge
 from knowledge.meetings import Firing
-from knowledge.register import hf_scope, network_scope
 from knowledge.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
 from knowledge.timefmt import spell_date, spell_datetime
+from knowledge.values import DestinationKind, Scope
 
 router = Router()
 WEEK = timedelta(days=7)
@@ -28,11 +29,11 @@ def _preview(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def all_scopes(services: Services) -> list[str]:
-    return [network_scope(), *(hf_scope(hf) for hf in sorted(services.handlungsfelder))]
+def all_scopes(services: Services) -> list[Scope]:
+    return [Scope.network(), *(Scope.handlungsfeld(hf) for hf in sorted(services.handlungsfelder))]
 
 
-async def build_many(services: Services, scopes: list[str], end: datetime) -> dict[str, Digest]:
+async def build_many(services: Services, scopes: list[Scope], end: datetime) -> dict[Scope, Digest]:
     return await gather_many(
         register=services.knowledge.repository, meetings=services.meetings, directory=services.directory,
         questions=services.directory.repository if services.directory else None, scopes=scopes,
@@ -40,7 +41,7 @@ async def build_many(services: Services, scopes: list[str], end: datetime) -> di
     )
 
 
-async def build(services: Services, scopes: frozenset[str] | None, end: datetime) -> Digest:
+async def build(services: Services, scopes: frozenset[Scope] | None, end: datetime) -> Digest:
     """One digest over `scopes` (None: the whole network)."""
     wanted = all_scopes(services) if scopes is None else sorted(scopes)
     if not wanted:
@@ -55,9 +56,9 @@ class DigestBatch:
 
     def __init__(self) -> None:
         self._end: datetime | None = None
-        self._digests: dict[str, Digest] = {}
+        self._digests: dict[Scope, Digest] = {}
 
-    async def get(self, services: Services, scope: str, end: datetime) -> Digest:
+    async def get(self, services: Services, scope: Scope, end: datetime) -> Digest:
         if self._end != end or scope not in self._digests:
             wanted = sorted(set(all_scopes(services)) | {scope})
             self._digests, self._end = await build_many(services, wanted, end), end
@@ -125,7 +126,7 @@ async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
     """The network roll-up for the coordination room: per Handlungsfeld counts and highlights,
     then what needs attention."""
     found = await build_many(services, all_scopes(services), end)
-    per = [(names[lang], found[hf_scope(hf_id)]) for hf_id, names in sorted(services.handlungsfelder.items())]
+    per = [(names[lang], found[Scope.handlungsfeld(hf_id)]) for hf_id, names in sorted(services.handlungsfelder.items())]
     whole = merge(list(found.values()), end - WEEK, end)
     if whole.is_empty():
         return None
@@ -158,10 +159,10 @@ async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
     return doc.reply()
 
 
-def _title(lang: str, services: Services, scope: str) -> str:
-    if scope.startswith("hf:"):
-        names = services.handlungsfelder.get(scope[3:])
-        return t(lang, "digest.title", name=names[lang] if names else scope[3:])
+def _title(lang: str, services: Services, scope: Scope) -> str:
+    if scope.hf_id is not None:
+        names = services.handlungsfelder.get(scope.hf_id)
+        return t(lang, "digest.title", name=names[lang] if names else scope.hf_id)
     return t(lang, "digest.title_room")
 
 
@@ -206,25 +207,27 @@ def _words(services: Services) -> CommandWords:
     return services.words
 
 
-async def render_digest_firing(services: Services, firing: Firing, late: bool, scopes_of, post_empty: bool) -> Outgoing | None:
-    """The scheduled weekly digest for one target ("scope:…", "network" or "dm:@user")."""
-    target, end = firing.target or "", firing.occurrence
-    if target == "network":
-        reply = await rollup(services, end, services.default_language)
-        out_target = "coordination"
-        lang = services.default_language
-    elif target.startswith("dm:"):
-        user, _, lang = target[3:].rpartition("|")
-        scopes = scopes_of(user)
-        reply = render(lang, services.timezone, await build(services, scopes, end), t(lang, "digest.title_personal"), _words(services)) if scopes else None
-        out_target = f"dm:{user}"
+async def render_digest_firing(services: Services, firing: Firing, late: bool,
+                               scopes_of: Callable[[str], frozenset[Scope]], post_empty: bool) -> Outgoing | None:
+    """The scheduled weekly digest for one target: the room of a scope, the coordination room
+    (the network roll-up) or a subscriber (a personal digest over the rooms they are in)."""
+    target, end = firing.target, firing.occurrence
+    assert target is not None and end is not None, "a digest firing names its target and week"
+    lang = firing.lang or services.default_language
+    if target.kind is DestinationKind.COORDINATION:
+        reply = await rollup(services, end, lang)
+    elif target.kind is DestinationKind.DIRECT:
+        assert target.user_id is not None
+        scopes = scopes_of(target.user_id)
+        reply = render(lang, services.timezone, await build(services, scopes, end), t(lang, "digest.title_personal"),
+                       _words(services)) if scopes else None
     else:
-        lang = services.default_language
-        scope = target.removeprefix("scope:")
+        assert target.scope is not None
+        scope = target.scope
         digest_ = await services.digest_batch.get(services, scope, end) if services.digest_batch else \
             await build(services, frozenset({scope}), end)
         reply = render(lang, services.timezone, digest_, _title(lang, services, scope), _words(services))
-        out_target = target
+    out_target = target
     if reply is None:
         if not post_empty:
             return None

@@ -12,6 +12,7 @@ from knowledge.directory import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, Role
 from knowledge.directory_io import STATUS_ALIASES
 from knowledge.lookup import UnknownLanguage
 from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from knowledge.values import Destination
 
 router = Router()
 MAX_QUESTION = 300
@@ -252,7 +253,7 @@ async def set_role(ctx: CommandContext, entry_id: str, field: str, value: str) -
     if key in {"role", "organisation"} and not parsed:
         raise BadArgument("directory.value_required", field=field)
     await directory.update(found.id, ctx.caller.user_id, ctx.now, "edited", **{key: parsed})
-    return Doc().p(t(lang, "directory.updated", id=found.id, field=field)).reply(reaction="✅")
+    return Doc().p(t(lang, "directory.updated", id=found.id, field=field)).reply(reaction="✅", objects=(found.id,))
 
 
 @router.subcommand(
@@ -276,7 +277,7 @@ async def set_role_new(ctx: CommandContext, text: str) -> Reply:
                         handlungsfelder=(ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (),
                         last_confirmed=ctx.now.date(), confirmed_by=ctx.caller.user_id)
     await directory.save(created, ctx.caller.user_id, ctx.now, "created")
-    return Doc().p(t(lang, "directory.created", id=new_id, role=created.role)).reply(reaction="✅")
+    return Doc().p(t(lang, "directory.created", id=new_id, role=created.role)).reply(reaction="✅", objects=(new_id,))
 
 
 _ENGLISH_FIELD_WORDS = {"name", "role", "organization", "phone", "office-hours", "languages", "topics", "deputy",
@@ -307,7 +308,7 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
         await directory.update(target.id, user, ctx.now, "confirmed", last_confirmed=ctx.now.date(),
                                confirmed_by=user, status=status, confirmation_requested=None)
     ids = ", ".join(tg.id for tg in targets)
-    return Doc().p(t(ctx.lang, "directory.thanks_confirmed", ids=ids)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "directory.thanks_confirmed", ids=ids)).reply(reaction="✅", objects=tuple(tg.id for tg in targets))
 
 
 @router.command(
@@ -327,7 +328,7 @@ async def correction(ctx: CommandContext, text: str) -> Reply:
         await ctx.services.directory.update(entry_.id, ctx.caller.user_id, ctx.now, "correction", confirmation_requested=None)
     await ctx.services.deliver(
         Outgoing(
-            "coordination",
+            Destination.coordination(),
             Doc().p(t(ctx.services.default_language, "directory.correction_for_coordinators",
                       user=ctx.caller.user_id, ids=", ".join(e.id for e in held) or "–", text=text.strip())).reply(),
             f"correction:{ctx.event_id}",
@@ -363,7 +364,8 @@ async def handover(ctx: CommandContext, old: str, new: str, name: str) -> Reply:
             role.id, ctx.caller.user_id, ctx.now, "handover", matrix_id=new, person=name.strip() or new,
             status=RoleStatus.ACTIVE, last_confirmed=None, confirmation_requested=None, successor=None,
         )
-    return Doc().p(t(ctx.lang, "directory.handed_over", count=len(roles), ids=", ".join(r.id for r in roles), old=old, new=new)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "directory.handed_over", count=len(roles), ids=", ".join(r.id for r in roles), old=old, new=new)).reply(
+        reaction="✅", objects=tuple(r.id for r in roles))
 
 
 # ----- keeping the directory true (run by the scheduler) ---------------------------------
@@ -382,7 +384,7 @@ async def confirmation_round(services: Services, now: datetime) -> list[Outgoing
             if not role.matrix_id:
                 continue
             await directory.update(role.id, "lotse", now, "confirmation_requested", confirmation_requested=today)
-            out.append(Outgoing(f"dm:{role.matrix_id}", _confirmation_request(services, role, lang), f"confirm:{role.id}:{today.isoformat()}"))
+            out.append(Outgoing(Destination.direct(role.matrix_id), _confirmation_request(services, role, lang), f"confirm:{role.id}:{today.isoformat()}"))
         elif today - requested >= timedelta(days=policy.unconfirmed_after_days) and role.status is RoleStatus.ACTIVE:
             await directory.update(role.id, "lotse", now, "unconfirmed", status=RoleStatus.UNCONFIRMED)
     return out
@@ -413,7 +415,7 @@ async def funding_round(services: Services, now: datetime) -> list[Outgoing]:
             await directory.update(role.id, "lotse", now, "funding_reminded", funding_reminded=True)
             text = t(lang, "directory.funding_ends", role=_role_label(role), organisation=role.organisation,
                      date=spell_date(role.funded_until, lang), id=role.id)
-            out.append(Outgoing("coordination", Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
+            out.append(Outgoing(Destination.coordination(), Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
     return out
 
 
@@ -426,5 +428,5 @@ def departure_notice(services: Services, user_id: str, key: str) -> Outgoing | N
     doc = Doc().p(t(lang, "directory.member_left", user=user_id))
     doc.ul([(_role_label(r), ", ", r.organisation, f" ({r.id})") for r in held])
     doc.p(t(lang, "directory.member_left_hint"))
-    return Outgoing("coordination", doc.reply(), key)
+    return Outgoing(Destination.coordination(), doc.reply(), key)
 

@@ -7,7 +7,6 @@ goes to the log, never to the room). Logs name the command word, never the messa
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -65,10 +64,6 @@ class AccessPolicy:
         if not incoming.room.is_direct and incoming.power_level >= self.power_level_threshold:
             return Permission.COORDINATOR
         return Permission.MEMBER
-
-
-# Ids a reply may name: register entries, meetings, reminders, action items, minutes, roles.
-OBJECT_ID = re.compile(r"\b(?:[BVLNMEAP]-\d+|R-\d+|p\d{2,})\b")
 
 
 class FloodGuard:
@@ -197,7 +192,7 @@ class Dispatcher:
             if reply.reaction and self.services.audit is not None:
                 # A confirmed change: record who did what to which ids (never the text).
                 await self.services.audit.record(ctx.now, ctx.caller.user_id, command.name, ctx.room.room_id,
-                                                 list(dict.fromkeys(OBJECT_ID.findall(reply.body))))
+                                                 list(dict.fromkeys(reply.objects)))
             return reply
         except UsageError as exc:
             return (

@@ -8,7 +8,7 @@ with a recording command and no text records the replied-to message and credits 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timezone
 
 from commands.context import CommandContext, Permission
@@ -28,12 +28,11 @@ from knowledge.register import (
     NewEntry,
     Query,
     Status,
-    hf_scope,
-    network_scope,
     parse_short_id,
     parse_status,
 )
 from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from knowledge.values import Scope
 
 router = Router()
 PAGE = 10
@@ -56,7 +55,7 @@ class Parsed:
     text: str
     tags: tuple[str, ...]
     lik: tuple[str, ...]
-    scope: str
+    scope: Scope
 
 
 def _kind_name(lang: str, kind: Kind) -> str:
@@ -67,12 +66,12 @@ def _status_name(lang: str, status: Status | None) -> str:
     return t(lang, f"state.{status.value}") if status else ""
 
 
-def scope_name(ctx: CommandContext, scope: str) -> str:
-    if scope == network_scope():
+def scope_name(ctx: CommandContext, scope: Scope) -> str:
+    if scope.is_network:
         return t(ctx.lang, "knowledge.scope.network")
-    if scope.startswith("hf:"):
-        names = ctx.services.handlungsfelder.get(scope[3:])
-        return names[ctx.lang] if names else scope[3:]
+    if scope.hf_id is not None:
+        names = ctx.services.handlungsfelder.get(scope.hf_id)
+        return names[ctx.lang] if names else scope.hf_id
     return t(ctx.lang, "knowledge.scope.room")
 
 
@@ -99,7 +98,7 @@ def parse_recording(ctx: CommandContext, raw: str) -> Parsed:
         ctx.require_owner(refusal="knowledge.hf_not_allowed")  # filing elsewhere is for coordinators
         if wanted not in ctx.services.handlungsfelder:
             raise BadArgument("knowledge.unknown_hf", hf=wanted, valid=", ".join(sorted(ctx.services.handlungsfelder)))
-        scope = hf_scope(wanted)
+        scope = Scope.handlungsfeld(wanted)
     return Parsed(text=text, tags=tags, lik=lik, scope=scope)
 
 
@@ -159,7 +158,7 @@ async def _confirm(ctx: CommandContext, entry: Entry, minutes_kind: str | None =
     if captured:
         details.append(t(lang, "meetings.in_minutes"))
     doc.ul(details)
-    return doc.reply(reaction="✅")
+    return doc.reply(reaction="✅", objects=(entry.short_id, *((entry.supersedes,) if entry.supersedes else ())))
 
 
 async def _record_with_status(ctx: CommandContext, kind: Kind, text: str) -> Reply:
@@ -314,18 +313,18 @@ async def set_status(ctx: CommandContext, entry_id: str, status: str, details: s
     if chosen is None or chosen is Status.SUPERSEDED:
         raise BadArgument("knowledge.unknown_status", word=status, valid=_valid_statuses(ctx.lang))
     _check_may_change(ctx, entry)
-    values: dict = {"status": chosen.value}
+    owner, due = None, None
     words = details.split()
     for i, word in enumerate(words):
         if word.startswith("@") and ":" in word:
-            values["owner"] = word
+            owner = word
         elif word.casefold() in {"bis", "until", "due"} and i + 1 < len(words):
-            day = parse_day(words[i + 1])
-            if day is None:
+            due = parse_day(words[i + 1])
+            if due is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
-            values["due"] = day
-    updated = await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="status", **values)
-    return Doc().p(t(ctx.lang, "knowledge.status_set", id=updated.short_id, status=_status_name(ctx.lang, updated.status))).reply(reaction="✅")
+    updated = await ctx.services.knowledge.set_status(ref, ctx.caller.user_id, ctx.now, chosen, owner=owner, due=due)
+    return Doc().p(t(ctx.lang, "knowledge.status_set", id=updated.short_id, status=_status_name(ctx.lang, updated.status))).reply(
+        reaction="✅", objects=(updated.short_id,))
 
 
 @router.command(
@@ -343,14 +342,9 @@ async def edit(ctx: CommandContext, entry_id: str, text: str) -> Reply:
     parsed = parse_recording(ctx, text)
     _require_text(ctx, parsed.text, ctx.echo(f"{entry.short_id} " + t(ctx.lang, "knowledge.example.note")))
     _check_may_change(ctx, entry)
-    values: dict = {"title": parsed.text} if entry.kind is Kind.LINK else {"text": parsed.text}
-    if parsed.tags:
-        values["tags"] = list(parsed.tags)
-    if parsed.lik:
-        values["lik"] = list(parsed.lik)
-    await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="edited", **values)
-    show = ctx.cmd("show") + " " + entry.short_id
-    return Doc().p(t(ctx.lang, "knowledge.edited", id=entry.short_id, show=show)).reply(reaction="✅")
+    await ctx.services.knowledge.edit(ref, ctx.caller.user_id, ctx.now, parsed.text, parsed.tags, parsed.lik)
+    show = ctx.cmd("show", entry.short_id)
+    return Doc().p(t(ctx.lang, "knowledge.edited", id=entry.short_id, show=show)).reply(reaction="✅", objects=(entry.short_id,))
 
 
 @router.command(
@@ -368,18 +362,18 @@ async def retract(ctx: CommandContext, entry_id: str) -> Reply:
     _check_may_change(ctx, entry)
     if entry.retracted:
         raise UserError("knowledge.already_retracted", id=entry.short_id)
-    await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="retracted", retracted=True)
-    show = ctx.cmd("show") + " " + entry.short_id
-    return Doc().p(t(ctx.lang, "knowledge.retracted", id=entry.short_id, show=show)).reply(reaction="✅")
+    await ctx.services.knowledge.retract(ref, ctx.caller.user_id, ctx.now)
+    show = ctx.cmd("show", entry.short_id)
+    return Doc().p(t(ctx.lang, "knowledge.retracted", id=entry.short_id, show=show)).reply(reaction="✅", objects=(entry.short_id,))
 
 
 async def _set_public(ctx: CommandContext, entry_id: str, public: bool) -> Reply:
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref)
     if entry.public != public:
-        await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="visibility", public=public)
+        await ctx.services.knowledge.set_public(ref, ctx.caller.user_id, ctx.now, public)
     key = "knowledge.public_set" if public else "knowledge.internal_set"
-    return Doc().p(t(ctx.lang, key, id=entry.short_id)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, key, id=entry.short_id)).reply(reaction="✅", objects=(entry.short_id,))
 
 
 @router.command(
@@ -421,63 +415,55 @@ def _line(ctx: CommandContext, entry: Entry) -> tuple:
     return tuple(parts)
 
 
-def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> dict:
-    """Filter words → a serialisable query (stored for `!mehr`)."""
-    query: dict = {"type": "list", "kinds": [k.value for k in kinds]}
+def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> Query:
+    """Filter words → a query (kept for `!mehr`)."""
+    tag, since, scope, status = None, None, None, None
     words = text.split()
     i = 0
-    names = {k: v for k, v in ctx.services.handlungsfelder.items()}
+    names = ctx.services.handlungsfelder
     while i < len(words):
         word = words[i]
         lower = word.casefold()
         if word.startswith("#") and len(word) > 1:
-            query["tag"] = word[1:].lower()
+            tag = word[1:].lower()
         elif lower in SINCE_WORDS and i + 1 < len(words):
             day = parse_day(words[i + 1])
             if day is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
-            query["since"] = day.isoformat()
+            since = datetime.combine(day, time.min, tzinfo=timezone.utc)
             i += 1
         elif lower.removeprefix("hf:") in names:
-            query["scope"] = hf_scope(lower.removeprefix("hf:"))
+            scope = Scope.handlungsfeld(lower.removeprefix("hf:"))
         elif parse_status(word):
-            query["status"] = parse_status(word).value
+            status = parse_status(word)
         else:
             raise BadArgument("knowledge.unknown_filter", word=word, hfs=", ".join(sorted(names)) or "–")
         i += 1
-    return query
+    return Query(kinds=kinds, scopes=None, scope=scope, tag=tag, since=since, status=status)
 
 
-async def _page(ctx: CommandContext, query: dict, offset: int) -> Reply:
+async def _page(ctx: CommandContext, query: Query, offset: int) -> Reply:
     lang = ctx.lang
     kb = ctx.services.knowledge
     scopes = ctx.visible_scopes()
-    if query["type"] == "search":
-        entries, total = await kb.search(query["text"], scopes, PAGE, offset)
-        title = t(lang, "knowledge.search_title", query=query["text"], shown=f"{offset + 1}–{offset + len(entries)}", total=total)
-        empty = t(lang, "knowledge.search_empty", query=query["text"])
+    if query.search is not None:
+        entries, total = await kb.search(query.search, scopes, PAGE, offset)
+        title = t(lang, "knowledge.search_title", query=query.search, shown=f"{offset + 1}–{offset + len(entries)}", total=total)
+        empty = t(lang, "knowledge.search_empty", query=query.search)
     else:
-        since = query.get("since")
-        q = Query(
-            kinds=tuple(Kind(k) for k in query["kinds"]),
-            scopes=scopes,
-            scope=query.get("scope"),
-            tag=query.get("tag"),
-            since=datetime.combine(datetime.fromisoformat(since).date(), time.min, tzinfo=timezone.utc) if since else None,
-            status=Status(query["status"]) if query.get("status") else None,
-        )
-        entries, total = await kb.list(q, PAGE, offset)
-        title = t(lang, "knowledge.list_title", title=t(lang, f"knowledge.list.{query['kinds'][0]}"), shown=f"{offset + 1}–{offset + len(entries)}", total=total)
+        entries, total = await kb.list(replace(query, scopes=scopes), PAGE, offset)
+        title = t(lang, "knowledge.list_title", title=t(lang, f"knowledge.list.{query.kinds[0].value}"),
+                  shown=f"{offset + 1}–{offset + len(entries)}", total=total)
         empty = t(lang, "knowledge.list_empty")
     if not entries:
         if offset:
             return Doc().p(t(lang, "knowledge.no_more")).reply()
         return Doc().p(empty).reply()
-    await kb.repository.save_pager(ctx.caller.user_id, ctx.room.room_id, query, offset + len(entries))
+    await kb.remember_listing(ctx.caller.user_id, ctx.room.room_id, query, offset + len(entries))
     doc = Doc().p(title).ul([_line(ctx, e) for e in entries])
     if offset + len(entries) < total:
         doc.p(t(lang, "knowledge.more_hint", more=ctx.cmd("more")))
-    doc.p(t(lang, "knowledge.show_hint", show=ctx.cmd("show") + " " + entries[0].short_id))
+    doc.p(t(lang, "knowledge.show_hint", show=ctx.cmd("show", entries[0].short_id)))
     return doc.reply()
 
 
@@ -528,12 +514,12 @@ async def search(ctx: CommandContext, text: str) -> Reply:
         raise BadArgument("knowledge.empty_search", example=ctx.echo(t(ctx.lang, "knowledge.example.search")))
     if len(text) > 200:
         raise BadArgument("knowledge.too_long", length=len(text), max=200)
-    return await _page(ctx, {"type": "search", "text": text}, 0)
+    return await _page(ctx, Query(kinds=(), scopes=None, search=text), 0)
 
 
 @router.command("more", aliases={"de": ("mehr",)}, help={"de": "Zeigt die nächsten Treffer der letzten Liste oder Suche.", "en": "Shows the next results of the last list or search."})
 async def more(ctx: CommandContext) -> Reply:
-    saved = await ctx.services.knowledge.repository.load_pager(ctx.caller.user_id, ctx.room.room_id)
+    saved = await ctx.services.knowledge.last_listing(ctx.caller.user_id, ctx.room.room_id)
     if saved is None:
         return Doc().p(t(ctx.lang, "knowledge.no_pager", example=ctx.cmd("search", t(ctx.lang, "knowledge.example.search")))).reply()
     query, offset = saved

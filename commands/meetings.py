@@ -19,9 +19,10 @@ from commands.knowledge import record_note
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Link, Reply
 from knowledge.dates import DateError, describe_rule, localize, parse_offsets, parse_when
-from knowledge.meetings import DEFAULT_REMINDERS, ActionItem, Firing, Meeting, Session
+from knowledge.meetings import DEFAULT_REMINDERS, ActionItem, Firing, Meeting, ReminderTarget, Session
 from knowledge.register import parse_short_id
 from knowledge.storage import AlreadyRunning
+from knowledge.values import Destination, FiringKind
 from knowledge.timefmt import parse_day, spell_date, spell_datetime, spell_duration
 
 router = Router()
@@ -174,7 +175,7 @@ async def _create(ctx: CommandContext, text: str) -> Reply:
     doc = Doc().p(t(ctx.lang, "meetings.created", id=meeting_.short_id, title=title))
     doc.ul(meeting_facts(ctx.lang, ctx.services.timezone, meeting_, meeting_.next_after(ctx.now - timedelta(seconds=1))))
     doc.p(t(ctx.lang, "meetings.reminder_info", ics=ctx.cmd("meeting ics", meeting_.short_id)))
-    return doc.reply(reaction="✅")
+    return doc.reply(reaction="✅", objects=(meeting_.short_id,))
 
 
 async def _skip(ctx: CommandContext, ident: str, day_text: str) -> Reply:
@@ -189,14 +190,14 @@ async def _skip(ctx: CommandContext, ident: str, day_text: str) -> Reply:
         raise UserError("meetings.no_occurrence_that_day", id=found.short_id, day=spell_date(day, ctx.lang))
     await ctx.services.meetings.change_meeting(found.number, exdates=(*found.exdates, hits[0]))
     await ctx.services.schedule_changed()
-    return Doc().p(t(ctx.lang, "meetings.skipped", id=found.short_id, when=_spell(ctx, hits[0]))).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "meetings.skipped", id=found.short_id, when=_spell(ctx, hits[0]))).reply(reaction="✅", objects=(found.short_id,))
 
 
 async def _cancel(ctx: CommandContext, rest: str) -> Reply:
     found = await _meeting(ctx, rest)
     await ctx.services.meetings.change_meeting(found.number, cancelled=True)
     await ctx.services.schedule_changed()
-    return Doc().p(t(ctx.lang, "meetings.cancelled", id=found.short_id, title=found.title)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "meetings.cancelled", id=found.short_id, title=found.title)).reply(reaction="✅", objects=(found.short_id,))
 
 
 FIELD_WORDS = {
@@ -241,7 +242,7 @@ async def _edit(ctx: CommandContext, ident: str, field_word: str, value: str) ->
     await ctx.services.schedule_changed()
     doc = Doc().p(t(ctx.lang, "meetings.changed", id=updated.short_id))
     doc.ul(meeting_facts(ctx.lang, ctx.services.timezone, updated, updated.next_after(ctx.now)))
-    return doc.reply(reaction="✅")
+    return doc.reply(reaction="✅", objects=(updated.short_id,))
 
 
 def ics_calendar(meetings: list[Meeting]) -> bytes:
@@ -322,7 +323,8 @@ async def agenda(ctx: CommandContext, topic: str) -> Reply:
         raise UserError("meetings.no_meeting_here", create=ctx.cmd('meeting'))
     occurrence, item = min(candidates, key=lambda pair: pair[0])
     await ctx.services.meetings.add_agenda(item.id, occurrence, topic, ctx.caller.user_id, ctx.event_id)
-    return Doc().p(t(ctx.lang, "meetings.agenda_added", title=item.title, when=_spell(ctx, occurrence))).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "meetings.agenda_added", title=item.title, when=_spell(ctx, occurrence))).reply(
+        reaction="✅", objects=(item.short_id,))
 
 
 # ----- reminders ---------------------------------------------------------------------------
@@ -370,14 +372,14 @@ async def _remind(ctx: CommandContext, target: str, text: str, named: bool = Tru
         raise BadArgument("knowledge.too_long", length=len(message.strip()), max=MAX_TEXT)
     when = _when(ctx, " ".join(when_text.split()))
     reminder, _ = await ctx.services.meetings.add_reminder(
-        origin=ctx.event_id, target="dm" if target == "dm" else "room", room_id=ctx.room.room_id, text=message.strip(),
+        origin=ctx.event_id, target=ReminderTarget.DIRECT if target == "dm" else ReminderTarget.ROOM, room_id=ctx.room.room_id, text=message.strip(),
         start=when.start, timezone=ctx.services.timezone, rrule=when.rrule, created_by=ctx.caller.user_id,
         mention_room=target == "everyone", at=ctx.now,
     )
     await ctx.services.schedule_changed()
     key = "meetings.reminder_set_repeat" if when.rrule else "meetings.reminder_set"
     return Doc().p(t(ctx.lang, key, id=reminder.short_id, when=_spell(ctx, when.start),
-                     rule=describe_rule(when.rrule, ctx.lang) if when.rrule else "")).reply(reaction="✅")
+                     rule=describe_rule(when.rrule, ctx.lang) if when.rrule else "")).reply(reaction="✅", objects=(reminder.short_id,))
 
 
 @router.command(
@@ -388,7 +390,7 @@ async def _remind(ctx: CommandContext, target: str, text: str, named: bool = Tru
 async def reminders(ctx: CommandContext) -> Reply:
     repo = ctx.services.meetings
     mine = {r.id: r for r in await repo.reminders(created_by=ctx.caller.user_id)}
-    mine.update({r.id: r for r in await repo.reminders(room_id=ctx.room.room_id) if r.target == "room"})
+    mine.update({r.id: r for r in await repo.reminders(room_id=ctx.room.room_id) if r.target is ReminderTarget.ROOM})
     items = []
     for item in sorted(mine.values(), key=lambda r: r.number):
         upcoming = item.occurrences(ctx.now, ctx.now + timedelta(days=800), limit=1)
@@ -414,7 +416,7 @@ async def cancel_reminder(ctx: CommandContext, reminder_id: str) -> Reply:
     ctx.require_owner(found.created_by, refusal="meetings.not_your_reminder", id=found.short_id)
     await ctx.services.meetings.cancel_reminder(found.number)
     await ctx.services.schedule_changed()
-    return Doc().p(t(ctx.lang, "meetings.reminder_cancelled", id=found.short_id)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "meetings.reminder_cancelled", id=found.short_id)).reply(reaction="✅", objects=(found.short_id,))
 
 
 # ----- action items ------------------------------------------------------------------------
@@ -468,7 +470,7 @@ async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
         doc.p(t(ctx.lang, "meetings.due", date=spell_date(due, ctx.lang)))
     if captured:
         doc.p(t(ctx.lang, "meetings.in_minutes"))
-    return doc.reply(reaction="✅")
+    return doc.reply(reaction="✅", objects=(item.short_id,))
 
 
 @router.command(
@@ -531,7 +533,7 @@ async def done(ctx: CommandContext, action_id: str) -> Reply:
         raise UserError("meetings.already_done", id=item.short_id)
     await ctx.services.meetings.set_action_done(item.number, True, ctx.now)
     await ctx.services.schedule_changed()
-    return Doc().p(t(ctx.lang, "meetings.marked_done", id=item.short_id, text=item.text)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "meetings.marked_done", id=item.short_id, text=item.text)).reply(reaction="✅", objects=(item.short_id,))
 
 
 # ----- minutes -----------------------------------------------------------------------------
@@ -561,7 +563,7 @@ async def start_session(ctx: CommandContext, text: str) -> Reply:
         t(ctx.lang, "meetings.session_howto", decision=ctx.cmd("decision"), action=ctx.cmd("action"),
           info=ctx.cmd("info"), link=ctx.cmd("link"), undo=ctx.cmd("undo"),
           end=ctx.cmd("session end"))
-    ).reply(reaction="✅")
+    ).reply(reaction="✅", objects=(session.short_id,))
 
 
 
@@ -603,7 +605,7 @@ async def end_session(ctx: CommandContext) -> Reply:
         doc.p(t(ctx.lang, "meetings.minutes_approve_hint", approve=ctx.cmd("minutes approve", ended.short_id)))
     else:
         doc.p(t(ctx.lang, "meetings.minutes_later", show=ctx.cmd('minutes', ended.short_id)))
-    return doc.reply(reaction="✅")
+    return doc.reply(reaction="✅", objects=(ended.short_id,))
 
 
 router.group(
@@ -668,7 +670,8 @@ async def undo(ctx: CommandContext) -> Reply:
     if removed is None:
         raise UserError("meetings.nothing_to_undo")
     await _withdraw(ctx, removed.kind, removed.ref)
-    return Doc().p(t(ctx.lang, "meetings.undone", text=removed.text)).reply(reaction="↩️")
+    return Doc().p(t(ctx.lang, "meetings.undone", text=removed.text)).reply(
+        reaction="↩️", objects=(session_.short_id, *((removed.ref,) if removed.ref else ())))
 
 
 async def _withdraw(ctx: CommandContext, kind: str, ref: str | None) -> None:
@@ -683,7 +686,7 @@ async def _withdraw(ctx: CommandContext, kind: str, ref: str | None) -> None:
         return
     parsed = parse_short_id(ref)
     if parsed:
-        await ctx.services.knowledge.change(*parsed, by=ctx.caller.user_id, at=ctx.now, action="retracted", retracted=True)
+        await ctx.services.knowledge.retract(parsed, ctx.caller.user_id, ctx.now)
 
 
 @router.command(
@@ -713,7 +716,7 @@ async def minutes_approve(ctx: CommandContext, minutes_id: str) -> Reply:
         raise UserError("meetings.not_a_draft", id=target.short_id)
     await repo.set_session_status(target.number, "published")
     published = await repo.session(target.number)
-    return render_minutes(ctx.lang, ctx.services.timezone, published).reply(reaction="✅")
+    return render_minutes(ctx.lang, ctx.services.timezone, published).reply(reaction="✅", objects=(target.short_id,))
 
 
 async def _show_minutes(ctx: CommandContext, which: str) -> Reply:
@@ -742,14 +745,14 @@ async def render_firing(services: Services, firing: Firing, late: bool) -> Outgo
     """The message a due firing posts, or None if its item is gone."""
     lang, tz, repo = services.default_language, services.timezone, services.meetings
     late_note = t(lang, "meetings.late_note") if late else None
-    if firing.kind in ("meeting_reminder", "agenda_call"):
+    if firing.kind in (FiringKind.MEETING_REMINDER, FiringKind.AGENDA_CALL):
         item = await repo.meeting_by_id(firing.item_id)
         if item is None or item.cancelled:
             return None
         doc = Doc()
         if late_note:
             doc.p(Bold(late_note))
-        if firing.kind == "agenda_call":
+        if firing.kind is FiringKind.AGENDA_CALL:
             doc.p(t(lang, "meetings.agenda_call", title=item.title, when=spell_datetime(firing.occurrence, lang, tz)))
             doc.p(t(lang, "meetings.agenda_call_how", top=services.words(lang, "agenda")))
         else:
@@ -763,8 +766,8 @@ async def render_firing(services: Services, firing: Firing, late: bool) -> Outgo
             if overdue:
                 doc.p(t(lang, "meetings.overdue_title"))
                 doc.ul([(Bold(a.short_id), f" {a.text} – {a.owner} – {t(lang, 'meetings.due', date=spell_date(a.due, lang))}") for a in overdue])
-        return Outgoing(f"scope:{item.scope}", doc.reply(), firing.key)
-    if firing.kind == "reminder":
+        return Outgoing(Destination.of_scope(item.scope), doc.reply(), firing.key)
+    if firing.kind is FiringKind.REMINDER:
         item = await repo.reminder_by_id(firing.item_id)
         if item is None or item.cancelled:
             return None
@@ -772,9 +775,9 @@ async def render_firing(services: Services, firing: Firing, late: bool) -> Outgo
         if late_note:
             doc.p(Bold(late_note))
         doc.p(("@room " if item.mention_room else "") + t(lang, "meetings.reminder_fired", text=item.text))
-        target = f"dm:{item.created_by}" if item.target == "dm" else f"room:{item.room_id}"
+        target = Destination.direct(item.created_by) if item.target is ReminderTarget.DIRECT else Destination.to_room(item.room_id)
         return Outgoing(target, doc.reply(), firing.key, mention_room=item.mention_room)
-    if firing.kind == "action_due":
+    if firing.kind is FiringKind.ACTION_DUE:
         item = await repo.action_by_id(firing.item_id)
         if item is None or item.done or not item.owner.startswith("@"):
             return None
@@ -783,5 +786,5 @@ async def render_firing(services: Services, firing: Firing, late: bool) -> Outgo
             doc.p(Bold(late_note))
         doc.p(t(lang, "meetings.action_due_soon", id=item.short_id, text=item.text, date=spell_date(item.due, lang)))
         doc.p(t(lang, "meetings.done_hint", done=services.words(lang, "done", item.short_id)))
-        return Outgoing(f"dm:{item.owner}", doc.reply(), firing.key)
+        return Outgoing(Destination.direct(item.owner), doc.reply(), firing.key)
     return None

@@ -7,6 +7,7 @@ from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.privacy import Stores, as_json, as_markdown, forget, personal_data
 from knowledge.timefmt import spell_datetime
+from knowledge.values import Destination
 
 router = Router()
 
@@ -31,7 +32,7 @@ async def my_data(ctx: CommandContext) -> Reply:
         Attachment("meine-daten.md" if ctx.lang == "de" else "my-data.md", as_markdown(data, ctx.lang).encode(), "text/markdown"),
     )
     message = Doc().p(t(ctx.lang, "privacy.data_attached")).reply(attachments=files)
-    await ctx.services.deliver(Outgoing(f"dm:{ctx.caller.user_id}", message, f"my-data:{ctx.event_id}"))
+    await ctx.services.deliver(Outgoing(Destination.direct(ctx.caller.user_id), message, f"my-data:{ctx.event_id}"))
     return Doc().p(t(ctx.lang, "privacy.data_sent")).reply()
 
 

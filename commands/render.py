@@ -65,6 +65,9 @@ class Reply:
     reaction: str | None = None
     attachments: tuple[Attachment, ...] = ()
     incident: str | None = None  # set when the command failed with an internal error
+    # The ids a confirmed change touched (B-12, M-3, p03 …), for the audit log: named by the
+    # handler, never read back out of the text.
+    objects: tuple[str, ...] = ()
 
 
 class Doc:
@@ -89,8 +92,10 @@ class Doc:
         )
         return self
 
-    def reply(self, reaction: str | None = None, attachments: tuple[Attachment, ...] = ()) -> Reply:
-        return Reply(body="\n\n".join(self._plain), html="".join(self._html), reaction=reaction, attachments=attachments)
+    def reply(self, reaction: str | None = None, attachments: tuple[Attachment, ...] = (),
+              objects: tuple[str, ...] = ()) -> Reply:
+        return Reply(body="\n\n".join(self._plain), html="".join(self._html), reaction=reaction, attachments=attachments,
+                     objects=objects)
 
 
 def text_reply(text: str, reaction: str | None = None) -> Reply:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 from knowledge.dates import occurrences
 from knowledge.directory import RoleEntry, RoleStatus
 from knowledge.meetings import ActionItem, Firing, Meeting
-from knowledge.register import Entry, Kind
+from knowledge.register import Entry
+from knowledge.values import Destination, DestinationKind, FiringKind, Scope, ScopeKind
 
 LOOKAHEAD = timedelta(days=14)
 
 
 @dataclass(frozen=True)
 class Digest:
-    scope: str | None  # None: the whole network (roll-up)
+    scope: Scope | None  # None: several scopes merged (a person's rooms, the network roll-up)
     start: datetime
     end: datetime
     new_decisions: tuple[Entry, ...] = ()
@@ -38,16 +40,16 @@ class Digest:
                                                       "overdue_actions", "upcoming", "stale_roles", "unanswered"))
 
 
-async def gather_many(*, register, meetings, directory, questions, scopes: list[str], start: datetime, end: datetime,
-                      reconfirm_days: int, limit: int = 5) -> dict[str, Digest]:
+async def gather_many(*, register, meetings, directory, questions, scopes: list[Scope], start: datetime, end: datetime,
+                      reconfirm_days: int, limit: int = 5) -> dict[Scope, Digest]:
     """The week (start, end] for many scopes at once, in a constant number of queries: all
     rooms' digests fall due together, so they are gathered together."""
     weeks = await register.weeks(scopes, start, end, limit)
     today = end.date()
-    actions: dict[str, list[ActionItem]] = {scope: [] for scope in scopes}
+    actions: dict[Scope, list[ActionItem]] = {scope: [] for scope in scopes}
     for item in await meetings.actions(scopes=frozenset(scopes)):
         actions[item.scope].append(item)
-    upcoming: dict[str, list] = {scope: [] for scope in scopes}
+    upcoming: dict[Scope, list[tuple[datetime, Meeting]]] = {scope: [] for scope in scopes}
     for meeting in await meetings.meetings(scopes=frozenset(scopes)):
         upcoming[meeting.scope] += [(o, meeting) for o in meeting.occurrences(end, end + LOOKAHEAD, limit=5)]
     roles = [r for r in (directory.all() if directory else []) if r.status not in (RoleStatus.VACANT, RoleStatus.LEFT)
@@ -73,11 +75,11 @@ async def gather_many(*, register, meetings, directory, questions, scopes: list[
     return out
 
 
-def _hf_ids(scope: str) -> frozenset[str] | None:
+def _hf_ids(scope: Scope) -> frozenset[str] | None:
     """The Handlungsfelder a scope stands for; None for the whole network."""
-    if scope == "network":
+    if scope.is_network:
         return None
-    return frozenset({scope[3:]}) if scope.startswith("hf:") else frozenset()
+    return frozenset({scope.key}) if scope.kind is ScopeKind.HANDLUNGSFELD else frozenset()
 
 
 def merge(digests: list[Digest], start: datetime, end: datetime) -> Digest:
@@ -100,15 +102,38 @@ def merge(digests: list[Digest], start: datetime, end: datetime) -> Digest:
     )
 
 
-def digest_firings(targets: list[tuple[str, str, str]], zone, after: datetime, before: datetime) -> list:
-    """Weekly digest firings. `targets`: (target, weekday code like "MO", "HH:MM").
+@dataclass(frozen=True)
+class DigestTarget:
+    """Who gets a weekly digest, and when: the room of a scope, the coordination room (the
+    network roll-up) or a subscriber (in `lang`), on a weekday ("MO") at "HH:MM" local time."""
+
+    destination: Destination
+    weekday: str
+    at: str
+    lang: str | None = None
+
+
+def _key_part(target: DigestTarget) -> str:
+    """The target as the deliveries table has always spelled it in digest keys."""
+    dest = target.destination
+    if dest.kind is DestinationKind.DIRECT:
+        return f"dm:{dest.user_id}|{target.lang}"
+    if dest.kind is DestinationKind.COORDINATION:
+        return "network"
+    assert dest.scope is not None
+    return f"scope:{dest.scope.serialise()}"
+
+
+def digest_firings(targets: list[DigestTarget], zone: ZoneInfo, after: datetime, before: datetime) -> list[Firing]:
+    """Weekly digest firings.
 
     The key names target and day, so each target gets one digest per week, whatever
     happens to Lotse in between."""
     out = []
-    for target, weekday, at in targets:
-        hour, minute = (int(x) for x in at.split(":"))
+    for target in targets:
+        hour, minute = (int(x) for x in target.at.split(":"))
         anchor = datetime.combine((after.astimezone(zone) - timedelta(days=8)).date(), clock_time(hour, minute), tzinfo=zone)
-        for occurrence in occurrences(anchor, f"FREQ=WEEKLY;BYDAY={weekday}", zone, after, before):
-            out.append(Firing(occurrence, f"digest:{target}:{occurrence.date().isoformat()}", "digest", 0, occurrence, target=target))
+        for occurrence in occurrences(anchor, f"FREQ=WEEKLY;BYDAY={target.weekday}", zone, after, before):
+            out.append(Firing(occurrence, f"digest:{_key_part(target)}:{occurrence.date().isoformat()}", FiringKind.DIGEST, 0,
+                              occurrence, target=target.destination, lang=target.lang))
     return out

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from knowledge.register import Kind, hf_scope
+from knowledge.register import Kind
+from knowledge.values import Scope
 from knowledge.timefmt import parse_day
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -87,7 +88,7 @@ async def build_report(*, network: str, register, meetings, handlungsfelder: lis
     finish = datetime.combine(end, time.max, tzinfo=timezone.utc)
     rows: list[ReportRow] = []
     for hf in handlungsfelder:
-        scope = frozenset({hf_scope(hf)})
+        scope = frozenset({Scope.handlungsfeld(hf)})
         for entry in await register.created_between(scope, begin, finish, public_only=public_only):
             if entry.kind not in (Kind.DECISION, Kind.AGREEMENT):
                 continue

@@ -15,7 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from knowledge.directory import RoleEntry, Visibility
 from knowledge.meetings import Meeting
-from knowledge.register import Entry, Kind, hf_scope, network_scope
+from knowledge.register import Entry, Kind
+from knowledge.values import Scope
 from knowledge.timefmt import spell_date, spell_datetime
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -52,14 +53,14 @@ async def publish(*, out: Path, network: str, handlungsfelder: list[tuple[str, s
     public_roles = [r for r in roles if r.visibility is Visibility.PUBLIC]
     areas = []
     for hf_id, name, lik in handlungsfelder:
-        entries = await register.entries_in(frozenset({hf_scope(hf_id)}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
+        entries = await register.entries_in(frozenset({Scope.handlungsfeld(hf_id)}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
         areas.append(Area(
             hf_id, name, lik,
             tuple(e for e in entries if e.kind in (Kind.DECISION, Kind.AGREEMENT)),
             tuple(e for e in entries if e.kind is Kind.LINK),
             tuple(r for r in public_roles if hf_id in r.handlungsfelder),
         ))
-    network_entries = await register.entries_in(frozenset({network_scope()}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
+    network_entries = await register.entries_in(frozenset({Scope.network()}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
     upcoming = []
     for meeting in await meetings.meetings():
         if meeting.public:

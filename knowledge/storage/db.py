@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event, exists, func, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -80,3 +80,11 @@ class Database:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+
+def json_list_contains(backend: str, column: ColumnElement[object], value: str) -> ColumnElement[bool]:
+    """SQL for "the JSON list in `column` holds `value`", so that filters run in the database
+    (SQLite's json_each, PostgreSQL's json_array_elements_text)."""
+    function = func.json_array_elements_text if backend == "postgresql" else func.json_each
+    elements = function(column).table_valued("value")
+    return exists(select(1).select_from(elements).where(elements.c.value == value))

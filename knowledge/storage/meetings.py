@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
 
-from knowledge.meetings import ActionItem, AgendaItem, Meeting, Reminder, Session, SessionItem
+from knowledge.meetings import ActionItem, AgendaItem, Meeting, Reminder, ReminderTarget, Session, SessionItem
 from knowledge.storage._orm import ActionRow, AgendaRow, Counter, DeliveryRow, MeetingRow, ReminderRow, SessionItemRow, SessionRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
+from knowledge.values import Scope
 
 
 class AlreadyRunning(Exception):
@@ -19,7 +20,7 @@ class AlreadyRunning(Exception):
 def _meeting(row: MeetingRow) -> Meeting:
     zone = ZoneInfo(row.timezone)
     return Meeting(
-        id=row.id, number=row.number, scope=row.scope, title=row.title, start=row.start.astimezone(zone),
+        id=row.id, number=row.number, scope=Scope.parse(row.scope), title=row.title, start=row.start.astimezone(zone),
         timezone=row.timezone, duration=timedelta(minutes=row.duration_minutes), rrule=row.rrule,
         exdates=tuple(datetime.fromisoformat(x).astimezone(zone) for x in row.exdates or ()),
         location=row.location, video_link=row.video_link,
@@ -31,20 +32,20 @@ def _meeting(row: MeetingRow) -> Meeting:
 
 
 def _reminder(row: ReminderRow) -> Reminder:
-    return Reminder(id=row.id, number=row.number, target=row.target, room_id=row.room_id, text=row.text,
+    return Reminder(id=row.id, number=row.number, target=ReminderTarget(row.target), room_id=row.room_id, text=row.text,
                     start=row.start.astimezone(ZoneInfo(row.timezone)), timezone=row.timezone, created_by=row.created_by,
                     rrule=row.rrule, mention_room=row.mention_room, cancelled=row.cancelled)
 
 
 def _action(row: ActionRow) -> ActionItem:
-    return ActionItem(id=row.id, number=row.number, scope=row.scope, room_id=row.room_id, text=row.text, owner=row.owner,
+    return ActionItem(id=row.id, number=row.number, scope=Scope.parse(row.scope), room_id=row.room_id, text=row.text, owner=row.owner,
                       created_by=row.created_by, created_at=row.created_at, due=row.due, done=row.done,
                       done_at=row.done_at, session_id=row.session_id)
 
 
 def _session(row: SessionRow, items: list[SessionItemRow] | None = None) -> Session:
     return Session(
-        id=row.id, number=row.number, room_id=row.room_id, scope=row.scope, title=row.title, chair=row.chair,
+        id=row.id, number=row.number, room_id=row.room_id, scope=Scope.parse(row.scope), title=row.title, chair=row.chair,
         started_at=row.started_at, ended_at=row.ended_at, meeting_id=row.meeting_id, speakers=tuple(row.speakers or ()),
         status=row.status,
         items=tuple(SessionItem(i.id, i.kind, i.ref, i.text, i.by, i.at, i.undone) for i in items or ()),
@@ -62,7 +63,7 @@ class MeetingRepository:
 
     # ----- meetings -------------------------------------------------------------------------
 
-    async def add_meeting(self, *, origin: str, scope: str, title: str, start: datetime, timezone: str,
+    async def add_meeting(self, *, origin: str, scope: Scope, title: str, start: datetime, timezone: str,
                           duration: timedelta, rrule: str | None, location: str | None, video_link: str | None,
                           reminders: tuple[timedelta, ...], agenda_call: timedelta | None, organiser: str | None,
                           room_id: str | None, created_by: str, at: datetime, exdates: tuple[datetime, ...] = (),
@@ -72,7 +73,7 @@ class MeetingRepository:
             if existing:
                 return _meeting(existing), False
             row = MeetingRow(
-                number=await self._next(s, "meeting"), scope=scope, room_id=room_id, title=title, start=start,
+                number=await self._next(s, "meeting"), scope=scope.serialise(), room_id=room_id, title=title, start=start,
                 timezone=timezone, duration_minutes=int(duration.total_seconds() // 60), rrule=rrule,
                 exdates=[x.isoformat() for x in exdates], location=location, video_link=video_link,
                 reminders=[int(r.total_seconds() // 60) for r in reminders],
@@ -94,12 +95,12 @@ class MeetingRepository:
             row = await s.get(MeetingRow, meeting_id)
             return _meeting(row) if row else None
 
-    async def meetings(self, include_cancelled: bool = False, scopes: frozenset[str] | None = None) -> list[Meeting]:
+    async def meetings(self, include_cancelled: bool = False, scopes: frozenset[Scope] | None = None) -> list[Meeting]:
         stmt = select(MeetingRow).order_by(MeetingRow.number)
         if not include_cancelled:
             stmt = stmt.where(MeetingRow.cancelled.is_(False))
         if scopes is not None:
-            stmt = stmt.where(MeetingRow.scope.in_(sorted(scopes)))
+            stmt = stmt.where(MeetingRow.scope.in_(sorted(x.serialise() for x in scopes)))
         async with self._db.session() as s:
             return [_meeting(r) for r in await s.scalars(stmt)]
 
@@ -137,13 +138,13 @@ class MeetingRepository:
 
     # ----- reminders ------------------------------------------------------------------------
 
-    async def add_reminder(self, *, origin: str, target: str, room_id: str, text: str, start: datetime, timezone: str,
+    async def add_reminder(self, *, origin: str, target: ReminderTarget, room_id: str, text: str, start: datetime, timezone: str,
                            rrule: str | None, created_by: str, mention_room: bool, at: datetime) -> tuple[Reminder, bool]:
         async with self._db.session() as s:
             existing = await s.scalar(select(ReminderRow).where(ReminderRow.origin == origin))
             if existing:
                 return _reminder(existing), False
-            row = ReminderRow(number=await self._next(s, "reminder"), target=target, room_id=room_id, text=text, start=start,
+            row = ReminderRow(number=await self._next(s, "reminder"), target=target.value, room_id=room_id, text=text, start=start,
                               timezone=timezone, rrule=rrule, created_by=created_by, mention_room=mention_room,
                               cancelled=False, origin=origin, created_at=at)
             s.add(row)
@@ -175,13 +176,13 @@ class MeetingRepository:
 
     # ----- action items ---------------------------------------------------------------------
 
-    async def add_action(self, *, origin: str, scope: str, room_id: str | None, text: str, owner: str, due: date | None,
+    async def add_action(self, *, origin: str, scope: Scope, room_id: str | None, text: str, owner: str, due: date | None,
                          created_by: str, at: datetime, session_id: int | None = None) -> tuple[ActionItem, bool]:
         async with self._db.session() as s:
             existing = await s.scalar(select(ActionRow).where(ActionRow.origin == origin))
             if existing:
                 return _action(existing), False
-            row = ActionRow(number=await self._next(s, "action"), scope=scope, room_id=room_id, text=text, owner=owner,
+            row = ActionRow(number=await self._next(s, "action"), scope=scope.serialise(), room_id=room_id, text=text, owner=owner,
                             due=due, done=False, session_id=session_id, created_by=created_by, created_at=at, origin=origin)
             s.add(row)
             await s.flush()
@@ -197,14 +198,14 @@ class MeetingRepository:
             row = await s.get(ActionRow, action_id)
             return _action(row) if row else None
 
-    async def actions(self, *, open_only: bool = True, owner: str | None = None, scopes: frozenset[str] | None = None) -> list[ActionItem]:
+    async def actions(self, *, open_only: bool = True, owner: str | None = None, scopes: frozenset[Scope] | None = None) -> list[ActionItem]:
         stmt = select(ActionRow).order_by(ActionRow.due.is_(None), ActionRow.due, ActionRow.number)
         if open_only:
             stmt = stmt.where(ActionRow.done.is_(False))
         if owner:
             stmt = stmt.where(ActionRow.owner == owner)
         if scopes is not None:
-            stmt = stmt.where(ActionRow.scope.in_(sorted(scopes)))
+            stmt = stmt.where(ActionRow.scope.in_(sorted(x.serialise() for x in scopes)))
         async with self._db.session() as s:
             return [_action(r) for r in await s.scalars(stmt)]
 
@@ -217,7 +218,7 @@ class MeetingRepository:
 
     # ----- sessions (minutes) ---------------------------------------------------------------
 
-    async def start_session(self, *, origin: str, room_id: str, scope: str, title: str, chair: str, at: datetime,
+    async def start_session(self, *, origin: str, room_id: str, scope: Scope, title: str, chair: str, at: datetime,
                             meeting_id: int | None) -> tuple[Session, bool]:
         async with self._db.session() as s:
             existing = await s.scalar(select(SessionRow).where(SessionRow.origin == origin))
@@ -226,7 +227,7 @@ class MeetingRepository:
             running = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == "running"))
             if running:
                 raise AlreadyRunning(f"P-{running.number}")
-            row = SessionRow(number=await self._next(s, "session"), room_id=room_id, scope=scope, meeting_id=meeting_id,
+            row = SessionRow(number=await self._next(s, "session"), room_id=room_id, scope=scope.serialise(), meeting_id=meeting_id,
                              title=title, chair=chair, started_at=at, speakers=[], status="running", origin=origin)
             s.add(row)
             await s.flush()
@@ -258,10 +259,10 @@ class MeetingRepository:
                                     .order_by(SessionRow.number.desc()).limit(1))
         return await self.session(number) if number else None
 
-    async def sessions_in(self, scopes: frozenset[str] | None, since: datetime | None = None) -> list[Session]:
+    async def sessions_in(self, scopes: frozenset[Scope] | None, since: datetime | None = None) -> list[Session]:
         stmt = select(SessionRow).where(SessionRow.status != "running").order_by(SessionRow.started_at)
         if scopes is not None:
-            stmt = stmt.where(SessionRow.scope.in_(sorted(scopes)))
+            stmt = stmt.where(SessionRow.scope.in_(sorted(x.serialise() for x in scopes)))
         if since:
             stmt = stmt.where(SessionRow.started_at >= since)
         async with self._db.session() as s:

@@ -16,6 +16,7 @@ from knowledge.knowledge_base import KnowledgeBase
 from knowledge.register import Kind
 from knowledge.storage import BotStateRepository, PreferenceRepository, RegisterRepository
 from tests.fakes import FakeClock, FakeMatrixClient, server_error
+from knowledge.values import Scope
 
 BOT = "@lotse:example.org"
 ANNA = "@anna:example.org"
@@ -304,7 +305,7 @@ async def test_a_reply_with_a_recording_command_records_the_quoted_message(edge,
 
 async def test_scopes_follow_room_membership(edge, timeline):
     await join_room(edge, timeline)
-    assert edge.scopes_of(ANNA) == frozenset({"hf:hf-gesundheit"})
+    assert edge.scopes_of(ANNA) == frozenset({Scope.handlungsfeld("hf-gesundheit")})
     assert edge.scopes_of("@stranger:example.org") == frozenset()
 
 

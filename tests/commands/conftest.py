@@ -18,6 +18,7 @@ from knowledge.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 from tests.fakes import FakeClock
+from knowledge.values import Scope
 
 ROOM = RoomInfo(room_id="!hf:example.org", name="HF Gesundheit", is_direct=False, handlungsfeld="hf-gesundheit")
 ARBEIT = RoomInfo(room_id="!arbeit:example.org", name="HF Arbeit", is_direct=False, handlungsfeld="hf-arbeit")
@@ -29,8 +30,8 @@ HANDLUNGSFELDER = {
 }
 # Who shares which rooms with Lotse (the bot package derives this from room membership).
 MEMBERSHIP = {
-    "@anna:example.org": {"hf:hf-gesundheit", "network"},
-    "@ben:example.org": {"hf:hf-arbeit", "network"},
+    "@anna:example.org": {Scope.handlungsfeld("hf-gesundheit"), Scope.network()},
+    "@ben:example.org": {Scope.handlungsfeld("hf-arbeit"), Scope.network()},
 }
 
 

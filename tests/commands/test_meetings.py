@@ -8,6 +8,7 @@ from icalendar import Calendar
 from commands.meetings import render_firing
 from knowledge.meetings import meeting_firings, reminder_firings
 from tests.commands.conftest import ARBEIT, DM
+from knowledge.values import Destination, Scope
 
 KOORD = "@koord:example.org"
 ANNA, BEN = "@anna:example.org", "@ben:example.org"
@@ -22,7 +23,7 @@ async def test_a_coordinator_creates_a_recurring_meeting_and_it_is_echoed_spelle
     assert '<a href="https://meet.example.org/ag">Videokonferenz für AG Gesundheit</a>' in reply.html
     assert reply.reaction == "✅" and len(schedule_changes) == 1
     created = await meetings.meeting(1)
-    assert created.rrule == "FREQ=MONTHLY;BYDAY=+1TU" and created.scope == "hf:hf-gesundheit"
+    assert created.rrule == "FREQ=MONTHLY;BYDAY=+1TU" and created.scope == Scope.handlungsfeld("hf-gesundheit")
     assert (await chat.say("!termin X | morgen 10 Uhr")).body.startswith("Das dürfen nur Koordinatorinnen")
 
 
@@ -84,7 +85,7 @@ async def test_agenda_items_go_to_the_next_meeting_of_the_room_and_into_its_remi
     meeting = await meetings.meeting(1)
     [day_before, hour_before] = meeting_firings(meeting, clock(), clock() + timedelta(days=5))
     post = await render_firing(chat.dispatcher.services, day_before, late=False)
-    assert post.target == "scope:hf:hf-gesundheit"
+    assert post.target == Destination.of_scope(Scope.handlungsfeld("hf-gesundheit"))
     assert post.reply.body.startswith("Erinnerung: AG Gesundheit")
     assert "Tagesordnung:\n\n• Bericht vom Fachtag" in post.reply.body
     late = await render_firing(chat.dispatcher.services, hour_before, late=True)
@@ -107,11 +108,11 @@ async def test_reminders_for_me_for_the_room_and_for_everyone(chat, meetings, cl
     reminder = await meetings.reminder(1)
     [firing] = reminder_firings(reminder, clock(), clock() + timedelta(days=2))
     post = await render_firing(chat.dispatcher.services, firing, late=False)
-    assert post.target == "dm:@anna:example.org" and post.reply.body == "Erinnerung: Protokoll verschicken"
+    assert post.target == Destination.direct("@anna:example.org") and post.reply.body == "Erinnerung: Protokoll verschicken"
     everyone = await meetings.reminder(3)
     [firing] = reminder_firings(everyone, clock(), clock() + timedelta(days=2))
     post = await render_firing(chat.dispatcher.services, firing, late=False)
-    assert post.mention_room and post.reply.body.startswith("@room ") and post.target == "room:!hf:example.org"
+    assert post.mention_room and post.reply.body.startswith("@room ") and post.target == Destination.to_room("!hf:example.org")
 
     assert (await chat.say("!erinnerung-löschen E-1", sender=BEN, room=DM)).body.startswith("Eine Erinnerung E-1 finde ich nicht.")
     assert (await chat.say("!erinnerung-löschen E-3")).body.startswith("Die Erinnerung E-3 hat jemand anderes angelegt.")

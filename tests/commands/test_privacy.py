@@ -10,6 +10,7 @@ from knowledge.directory import RoleStatus
 from knowledge.register import Kind
 from knowledge.storage import AuditRepository
 from tests.commands.conftest import DM
+from knowledge.values import Destination
 
 FELIX = "@f.nguyen:integration.example"  # holds p10 in the demo directory
 
@@ -28,7 +29,7 @@ async def test_my_data_is_sent_by_direct_message_as_json_and_markdown(audited, d
     reply = await chat.say("!meine-daten", sender=FELIX)
     assert reply.body == "Ich habe dir deine Daten als Direktnachricht geschickt."
     [message] = delivered
-    assert message.target == f"dm:{FELIX}"
+    assert message.target == Destination.direct(FELIX)
     json_file, markdown_file = message.reply.attachments
     data = json.loads(json_file.content)
     assert data["language"] == "en" and data["directory_roles"][0]["id"] == "p10"
