@@ -22,11 +22,11 @@ import psutil
 
 from bench.common import RESULTS
 from commands import build_registry
-from commands import digest as digests
+from commands.features import digest as digests
 from commands.context import BotStatus, Services
 from commands.registry import CommandWords
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import Kind, NewEntry
+from knowledge.register.service import KnowledgeBase
+from knowledge.register.model import Kind, NewEntry
 from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
 from knowledge.values import Scope
 

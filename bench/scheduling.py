@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bench.common import RESULTS
 from bot.scheduling import JOB_PREFIX, Planner
-from knowledge.meetings import ReminderTarget
+from knowledge.meetings.model import ReminderTarget
 from knowledge.storage import BotStateRepository, Database, MeetingRepository
 from knowledge.values import Scope
 

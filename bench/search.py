@@ -30,8 +30,8 @@ from bench.common import RESULTS, summary
 from commands import build_registry
 from commands.context import BotStatus, RoomInfo, Services
 from commands.dispatcher import AccessPolicy, Dispatcher, Incoming
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import Kind, NewEntry, Status
+from knowledge.register.service import KnowledgeBase
+from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.storage import Database, PreferenceRepository, RegisterRepository
 from knowledge.values import Scope
 

@@ -101,9 +101,9 @@ def cmd_health(args) -> int:
 
 async def with_stores(config, action):
     """Open the configured database, run `action(register, meetings, directory)`, close it."""
-    from knowledge.directory_service import DirectoryService
+    from knowledge.directory.service import DirectoryService
     from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
-    from knowledge.synonyms import SynonymTable
+    from knowledge.directory.synonyms import SynonymTable
 
     db = Database(config.database_url)
     await db.open()
@@ -118,7 +118,7 @@ async def with_stores(config, action):
 async def run_import(config, file: Path):
     from bot.app import utcnow
     from knowledge.importer import ImportResult, import_knowledge, import_meetings
-    from knowledge.knowledge_base import KnowledgeBase
+    from knowledge.register.service import KnowledgeBase
     from knowledge.values import Scope
 
     async def action(register, meetings, directory):
@@ -153,7 +153,7 @@ def cmd_import(args) -> int:
 
 async def run_directory_import(config, file: Path) -> int:
     from bot.app import utcnow
-    from knowledge.directory_io import read_file
+    from knowledge.directory.files import read_file
 
     entries = read_file(file)
 
@@ -164,7 +164,7 @@ async def run_directory_import(config, file: Path) -> int:
 
 
 def cmd_directory(args) -> int:
-    from knowledge.directory_io import DirectoryImportError, to_csv, to_yaml
+    from knowledge.directory.files import DirectoryImportError, to_csv, to_yaml
 
     try:
         config = load_config(args.config)
@@ -193,7 +193,7 @@ def cmd_directory(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from commands.meetings import ics_calendar
+    from commands.features.meetings import ics_calendar
 
     try:
         config = load_config(args.config)
@@ -214,7 +214,7 @@ def cmd_export(args) -> int:
 
 def cmd_report(args) -> int:
     from bot.app import utcnow
-    from knowledge.report import PeriodError, build_report, parse_period, write_all
+    from knowledge.publishing.report import PeriodError, build_report, parse_period, write_all
 
     try:
         config = load_config(args.config)
@@ -245,8 +245,8 @@ def cmd_report(args) -> int:
 
 def cmd_publish(args) -> int:
     from bot.app import utcnow
-    from commands.meetings import ics_calendar
-    from knowledge.site import public_meetings, publish
+    from commands.features.meetings import ics_calendar
+    from knowledge.publishing.site import public_meetings, publish
 
     try:
         config = load_config(args.config)

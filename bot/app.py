@@ -20,22 +20,22 @@ from bot.events import EventHandler, InvitePolicy, RoomDirectory
 from bot.matrix import HomeserverUnavailable, MatrixClient, MatrixError
 from bot.sync import SyncLoop, backoff_delay
 from commands import build_registry
-from commands import directory as directory_jobs
+from commands.features import directory as directory_jobs
 from commands.context import BotStatus, DirectoryPolicy, Outgoing, Services
-from commands.core import HANDLED_EVENT_RETENTION_DAYS
-from commands.digest import DigestBatch
+from commands.features.core import HANDLED_EVENT_RETENTION_DAYS
+from commands.features.digest import DigestBatch
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard
 from commands.posts import render_post
 from bot.matrix import transaction_id
 from bot.scheduling import Planner
 from bot.config import WEEKDAY_CODES
 from knowledge.dates import next_occurrence
-from knowledge.directory import RoleStatus
-from knowledge.digest import DigestTarget, digest_firings
-from knowledge.meetings import Firing
-from knowledge.minutes import Minutes
-from knowledge.directory_service import DirectoryService
-from knowledge.knowledge_base import KnowledgeBase
+from knowledge.directory.model import RoleStatus
+from knowledge.publishing.digest import DigestTarget, digest_firings
+from knowledge.meetings.model import Firing
+from knowledge.meetings.minutes import Minutes
+from knowledge.directory.service import DirectoryService
+from knowledge.register.service import KnowledgeBase
 from knowledge.storage import (
     AuditRepository,
     BotStateRepository,
@@ -45,7 +45,7 @@ from knowledge.storage import (
     PreferenceRepository,
     RegisterRepository,
 )
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.synonyms import SynonymTable
 from knowledge.values import Destination, Scope
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,8 @@ from commands.context import Quoted, RoomInfo
 from commands.dispatcher import Dispatcher, Incoming
 from commands.i18n import t
 from commands.render import text_reply
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.minutes import Minutes
+from knowledge.register.service import KnowledgeBase
+from knowledge.meetings.minutes import Minutes
 from knowledge.storage import BotStateRepository
 
 log = logging.getLogger(__name__)

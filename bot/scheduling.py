@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from knowledge.meetings import Firing, action_firings, meeting_firings, reminder_firings
+from knowledge.meetings.model import Firing, action_firings, meeting_firings, reminder_firings
 from knowledge.storage import BotStateRepository, MeetingRepository
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from knowledge.values import Destination, Scope
 
 if TYPE_CHECKING:
     from commands.render import Reply
-    from knowledge.directory_service import DirectoryService
-    from knowledge.minutes import Minutes
+    from knowledge.directory.service import DirectoryService
+    from knowledge.meetings.minutes import Minutes
     from knowledge.storage import AuditRepository, MeetingRepository
-    from knowledge.knowledge_base import KnowledgeBase
+    from knowledge.register.service import KnowledgeBase
     from knowledge.storage import PreferenceRepository
 
 

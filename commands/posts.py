@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from commands import digest, meetings
+from commands.features import digest, meetings
 from commands.context import Outgoing, Services
-from knowledge.meetings import Firing
+from knowledge.meetings.model import Firing
 from knowledge.values import FiringKind
 
 Renderer = Callable[[Services, Firing, bool], Awaitable[Outgoing | None]]

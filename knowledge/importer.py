@@ -15,8 +15,8 @@ from dateutil.rrule import rrulestr
 from icalendar import vDuration
 
 from knowledge.dates import localize
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import MAX_TEXT, MAX_URL, Kind, NewEntry, parse_status
+from knowledge.register.service import KnowledgeBase
+from knowledge.register.model import MAX_TEXT, MAX_URL, Kind, NewEntry, parse_status
 from knowledge.values import Scope
 
 IMPORTER = "import"

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from knowledge.directory import RoleStatus
+from knowledge.directory.model import RoleStatus
 
 
 @dataclass(frozen=True)

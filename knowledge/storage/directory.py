@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from knowledge.directory import RoleEntry, RoleNotFound, RoleStatus, Visibility
+from knowledge.directory.model import RoleEntry, RoleNotFound, RoleStatus, Visibility
 from knowledge.storage._orm import Counter, QuestionRow, RoleRevisionRow, RoleRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
 
-from knowledge.meetings import ActionItem, AgendaItem, Meeting, Reminder, ReminderTarget, Session, SessionItem
+from knowledge.meetings.model import ActionItem, AgendaItem, Meeting, Reminder, ReminderTarget, Session, SessionItem
 from knowledge.storage._orm import ActionRow, AgendaRow, Counter, DeliveryRow, MeetingRow, ReminderRow, SessionItemRow, SessionRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database

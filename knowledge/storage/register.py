@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.register import (
+from knowledge.register.model import (
     KIND_BY_PREFIX,
     AlreadySuperseded,
     Entry,
@@ -19,7 +19,7 @@ from knowledge.register import (
     RevisionAction,
     Status,
 )
-from knowledge.search import IndexRow
+from knowledge.register.search import IndexRow
 from knowledge.storage._orm import Counter, EntryRow, PagerRow, RevisionRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database, json_list_contains

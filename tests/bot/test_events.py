@@ -12,8 +12,8 @@ from commands import build_registry
 from commands.context import BotStatus, Services
 from commands.dispatcher import AccessPolicy, Dispatcher
 from bot.events import strip_reply_fallback
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import Kind
+from knowledge.register.service import KnowledgeBase
+from knowledge.register.model import Kind
 from knowledge.storage import BotStateRepository, PreferenceRepository, RegisterRepository
 from tests.fakes import FakeClock, FakeMatrixClient, server_error
 from knowledge.values import Scope

@@ -8,7 +8,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.scheduling import JOB_PREFIX, WATERMARK_KEY, Planner
-from knowledge.meetings import ReminderTarget
+from knowledge.meetings.model import ReminderTarget
 from knowledge.storage import BotStateRepository, MeetingRepository
 from tests.fakes import FakeClock
 from knowledge.values import Scope

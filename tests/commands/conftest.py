@@ -9,12 +9,12 @@ from commands.context import BotStatus, RoomInfo, Services
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
 from pathlib import Path
 
-from knowledge.directory_io import read_file
-from knowledge.directory_service import DirectoryService
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.minutes import Minutes
+from knowledge.directory.files import read_file
+from knowledge.directory.service import DirectoryService
+from knowledge.register.service import KnowledgeBase
+from knowledge.meetings.minutes import Minutes
 from knowledge.storage import DirectoryRepository, MeetingRepository, PreferenceRepository, RegisterRepository
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 from tests.fakes import FakeClock

@@ -5,10 +5,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from commands import digest as digests
-from commands.digest import MAX_EVENT_CHARS
-from knowledge.digest import DigestTarget, digest_firings
-from knowledge.meetings import Firing
+from commands.features import digest as digests
+from commands.features.digest import MAX_EVENT_CHARS
+from knowledge.publishing.digest import DigestTarget, digest_firings
+from knowledge.meetings.model import Firing
 from tests.commands.conftest import ARBEIT, DM, KOORD
 from knowledge.values import Destination, FiringKind, Scope
 

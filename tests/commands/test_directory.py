@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from commands import directory as jobs
-from knowledge.directory import RoleStatus
+from commands.features import directory as jobs
+from knowledge.directory.model import RoleStatus
 from tests.commands.conftest import DM
 from knowledge.values import Destination
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from commands.context import Quoted
-from knowledge.register import Kind, Status
+from knowledge.register.model import Kind, Status
 from tests.commands.conftest import ARBEIT, DM, KOORD, ROOM
 from knowledge.values import Scope
 

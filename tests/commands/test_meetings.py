@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from commands.meetings import render_firing
-from knowledge.meetings import meeting_firings, reminder_firings
+from commands.features.meetings import render_firing
+from knowledge.meetings.model import meeting_firings, reminder_firings
 from tests.commands.conftest import ARBEIT, DM
 from knowledge.values import Destination, Scope
 
@@ -164,7 +164,7 @@ async def test_a_meeting_from_start_to_summary(chat, meetings, knowledge, clock)
                  "Informationen\n\n• N-1 Der Fachtag hatte 80 Gäste"):
         assert fact in body, fact
     assert "Versehentlich" not in body and "@ben:example.org" in body
-    from knowledge.register import Kind
+    from knowledge.register.model import Kind
 
     assert (await knowledge.get(Kind.NOTE, 2)).retracted  # the undone note left the register too
     assert (await chat.say("!sitzung ende", sender=KOORD)).body.startswith("In diesem Raum läuft keine Sitzung.")
@@ -206,7 +206,7 @@ async def test_scheduled_posts_write_commands_with_the_configured_prefix(chat, m
     from dataclasses import replace
 
     from commands.registry import CommandWords
-    from knowledge.meetings import meeting_firings as firings
+    from knowledge.meetings.model import meeting_firings as firings
 
     await chat.say("!termin AG Gesundheit | jeden Dienstag um 10 Uhr", sender=KOORD)
     meeting = await meetings.meeting(1)

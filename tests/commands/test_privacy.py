@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from knowledge.directory import RoleStatus
-from knowledge.register import Kind
+from knowledge.directory.model import RoleStatus
+from knowledge.register.model import Kind
 from knowledge.storage import AuditRepository
 from tests.commands.conftest import DM
 from knowledge.values import Destination

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from commands.dispatcher import FloodGuard
-from knowledge.register import Kind
+from knowledge.register.model import Kind
 from knowledge.storage import AuditRepository
 from tests.commands.conftest import ARBEIT
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from commands.meetings import ics_calendar
-from knowledge.directory import RoleEntry, Visibility
-from knowledge.register import Kind, NewEntry
-from knowledge.site import public_meetings, publish
+from commands.features.meetings import ics_calendar
+from knowledge.directory.model import RoleEntry, Visibility
+from knowledge.register.model import Kind, NewEntry
+from knowledge.publishing.site import public_meetings, publish
 from knowledge.storage import Database, MeetingRepository, RegisterRepository
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.importer import ImportProblems, import_knowledge
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
+from knowledge.register.service import KnowledgeBase
+from knowledge.register.model import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
 from knowledge.storage import RegisterRepository
 from knowledge.values import Scope
 

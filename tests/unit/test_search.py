@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from knowledge.register import Entry, Kind
-from knowledge.search import SearchIndex
+from knowledge.register.model import Entry, Kind
+from knowledge.register.search import SearchIndex
 from knowledge.text import fold, words
 from knowledge.values import Scope
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from knowledge.register import Entry, Kind, NewEntry, Query, RevisionAction, Status
-from knowledge.search import SearchIndex
+from knowledge.register.model import Entry, Kind, NewEntry, Query, RevisionAction, Status
+from knowledge.register.search import SearchIndex
 from knowledge.storage import RegisterRepository
 from knowledge.values import Scope
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from knowledge.register import Entry
+from knowledge.register.model import Entry
 from knowledge.text import words
 from knowledge.values import Scope
 

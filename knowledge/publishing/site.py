@@ -13,9 +13,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from knowledge.directory import RoleEntry, Visibility
-from knowledge.meetings import Meeting
-from knowledge.register import Entry, Kind
+from knowledge.directory.model import RoleEntry, Visibility
+from knowledge.meetings.model import Meeting
+from knowledge.register.model import Entry, Kind
 from knowledge.values import Scope
 from knowledge.timefmt import spell_date, spell_datetime
 

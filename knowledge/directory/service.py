@@ -5,11 +5,11 @@ from datetime import datetime
 
 from babel import Locale
 
-from knowledge.directory import LookupResult, RoleEntry, RoleNotFound
-from knowledge.directory_io import DirectoryImportError
-from knowledge.lookup import LookupEngine
+from knowledge.directory.model import LookupResult, RoleEntry, RoleNotFound
+from knowledge.directory.files import DirectoryImportError
+from knowledge.directory.lookup import LookupEngine
 from knowledge.storage import DirectoryRepository
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.synonyms import SynonymTable
 
 
 class DirectoryService:

@@ -15,12 +15,12 @@ from icalendar import Calendar, Event, vDuration, vRecur
 from commands.context import CommandContext, Outgoing, Permission, Services
 from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
-from commands.knowledge import record_note
+from commands.features.register import record_note
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Link, Reply
 from knowledge.dates import DateError, describe_rule, localize, parse_offsets, parse_when
-from knowledge.meetings import DEFAULT_REMINDERS, ActionItem, Firing, Meeting, ReminderTarget, Session
-from knowledge.register import parse_short_id
+from knowledge.meetings.model import DEFAULT_REMINDERS, ActionItem, Firing, Meeting, ReminderTarget, Session
+from knowledge.register.model import parse_short_id
 from knowledge.storage import AlreadyRunning
 from knowledge.values import Destination, FiringKind
 from knowledge.timefmt import parse_day, spell_date, spell_datetime, spell_duration

@@ -1,5 +1,5 @@
 """What a weekly digest says: a scope's week, gathered from the register, the meetings and
-the directory. Pure data; commands/digest.py turns it into a message."""
+the directory. Pure data; commands/features/digest.py turns it into a message."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,9 +8,9 @@ from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from knowledge.dates import occurrences
-from knowledge.directory import RoleEntry, RoleStatus
-from knowledge.meetings import ActionItem, Firing, Meeting
-from knowledge.register import Entry
+from knowledge.directory.model import RoleEntry, RoleStatus
+from knowledge.meetings.model import ActionItem, Firing, Meeting
+from knowledge.register.model import Entry
 from knowledge.values import Destination, DestinationKind, FiringKind, Scope, ScopeKind
 
 LOOKAHEAD = timedelta(days=14)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.directory import RoleEntry, RoleStatus, Visibility
+from knowledge.directory.model import RoleEntry, RoleStatus, Visibility
 
 CSV_FIELDS = [f.name for f in fields(RoleEntry) if f.name not in ("funding_reminded", "confirmation_requested")]
 LIST_SEPARATOR = "; "

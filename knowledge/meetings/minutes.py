@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from knowledge.meetings import Session
+from knowledge.meetings.model import Session
 from knowledge.storage import MeetingRepository
 
 

@@ -16,7 +16,7 @@ from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Link, Reply
-from knowledge.register import (
+from knowledge.register.model import (
     MAX_TAGS,
     MAX_TEXT,
     MAX_TITLE,

@@ -14,9 +14,9 @@ from commands.errors import BadArgument
 from commands.i18n import t
 from commands.registry import Arg, CommandWords, Router
 from commands.render import Attachment, Bold, Doc, Reply
-from knowledge.digest import Digest, gather_many, merge
-from knowledge.meetings import Firing
-from knowledge.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
+from knowledge.publishing.digest import Digest, gather_many, merge
+from knowledge.meetings.model import Firing
+from knowledge.publishing.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
 from knowledge.timefmt import spell_date, spell_datetime
 from knowledge.values import DestinationKind, Scope
 

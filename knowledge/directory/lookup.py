@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import snowballstemmer
 from rapidfuzz import fuzz, process
 
-from knowledge.directory import LookupResult, Match, RoleEntry, RoleStatus, Visibility
-from knowledge.synonyms import TOKEN, SynonymTable
+from knowledge.directory.model import LookupResult, Match, RoleEntry, RoleStatus, Visibility
+from knowledge.directory.synonyms import TOKEN, SynonymTable
 from knowledge.text import STOP_WORDS, fold
 
 _STEMMERS = (snowballstemmer.stemmer("german"), snowballstemmer.stemmer("english"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from knowledge.register import Kind
+from knowledge.register.model import Kind
 from knowledge.values import Scope
 from knowledge.timefmt import parse_day
 
