@@ -25,7 +25,7 @@ from commands import build_registry
 from commands.features import digest as digests
 from commands.context import BotStatus, Services
 from commands.registry import CommandWords
-from knowledge.register.service import KnowledgeBase
+from knowledge.register.service import RegisterService
 from knowledge.register.model import Kind, NewEntry
 from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
 from knowledge.values import Scope
@@ -71,7 +71,7 @@ async def run(path: Path) -> dict:
     async def status():
         return BotStatus("bench", END, ROOMS, "SQLite", None)
 
-    services = Services(preferences=PreferenceRepository(db), status=status, knowledge=KnowledgeBase(RegisterRepository(db)),
+    services = Services(preferences=PreferenceRepository(db), status=status, knowledge=RegisterService(RegisterRepository(db)),
                         meetings=MeetingRepository(db), handlungsfelder={f"hf-{r}": {"de": f"Bereich {r}", "en": f"Area {r}"} for r in range(ROOMS)})
     # As the scheduled digests run: each room's firing asks the shared batch for its digest.
     batch = digests.DigestBatch()

@@ -24,13 +24,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psutil
-import yaml
 
 from bench.common import RESULTS, summary
 from commands import build_registry
 from commands.context import BotStatus, RoomInfo, Services
 from commands.dispatcher import AccessPolicy, Dispatcher, Incoming
-from knowledge.register.service import KnowledgeBase
+from knowledge.register.service import RegisterService
 from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.storage import Database, PreferenceRepository, RegisterRepository
 from knowledge.values import Scope
@@ -93,7 +92,7 @@ async def run(path: Path) -> dict:
     seed_s = time.perf_counter() - seeded
     process = psutil.Process()
     rss_before = process.memory_info().rss / 2**20
-    kb = KnowledgeBase(RegisterRepository(db))
+    kb = RegisterService(RegisterRepository(db))
     loaded = time.perf_counter()
     await kb.load()
     load_s = time.perf_counter() - loaded

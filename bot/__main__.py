@@ -118,13 +118,13 @@ async def with_stores(config, action):
 async def run_import(config, file: Path):
     from bot.app import utcnow
     from knowledge.importer import ImportResult, import_knowledge, import_meetings
-    from knowledge.register.service import KnowledgeBase
+    from knowledge.register.service import RegisterService
     from knowledge.values import Scope
 
     async def action(register, meetings, directory):
         now = utcnow()
         hfs = {hf.id for hf in config.network.handlungsfelder}
-        result = await import_knowledge(KnowledgeBase(register), file, hfs, now)
+        result = await import_knowledge(RegisterService(register), file, hfs, now)
         rooms = {hf.room: Scope.handlungsfeld(hf.id) for hf in config.network.handlungsfelder}
         rooms[config.network.coordination_room] = Scope.network()
         imported = await import_meetings(meetings, file, rooms, now)
@@ -193,7 +193,7 @@ def cmd_directory(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from commands.features.meetings import ics_calendar
+    from knowledge.meetings.ics import ics_calendar
 
     try:
         config = load_config(args.config)
@@ -245,7 +245,7 @@ def cmd_report(args) -> int:
 
 def cmd_publish(args) -> int:
     from bot.app import utcnow
-    from commands.features.meetings import ics_calendar
+    from knowledge.meetings.ics import ics_calendar
     from knowledge.publishing.site import public_meetings, publish
 
     try:

@@ -45,6 +45,23 @@ class Delivery:
         except (MatrixError, HomeserverUnavailable) as exc:
             log.warning("could not deliver %s to a %s: %s", outgoing.key, outgoing.target.describe(), exc)
 
+    async def count_mentions(self, user_id: str) -> int:
+        """How many of Lotse's messages named the person (kept for a while, for redaction)."""
+        return len(await self.state.mentions_of(user_id))
+
+    async def redact_mentions(self, user_id: str) -> int:
+        """Redact Lotse's own messages that named the person (on their request); how many."""
+        done = 0
+        for room_id, event_id in await self.state.mentions_of(user_id):
+            try:
+                await self.client.redact(room_id, event_id, "Auf Wunsch der genannten Person gelöscht",
+                                         transaction_id(event_id, "redact"))
+                done += 1
+            except MatrixError as exc:
+                log.warning("could not redact %s: %s", event_id, exc.errcode)
+            await self.state.forget_mention(event_id)
+        return done
+
     async def room_for(self, target: Destination) -> str | None:
         if target.kind is DestinationKind.COORDINATION:
             return next(iter(sorted(self.rooms.coordination)), None)

@@ -34,8 +34,8 @@ from commands.context import Quoted, RoomInfo
 from commands.dispatcher import Dispatcher, Incoming
 from commands.i18n import t
 from commands.render import text_reply
-from knowledge.register.service import KnowledgeBase
-from knowledge.meetings.minutes import Minutes
+from knowledge.register.service import RegisterService
+from knowledge.meetings.minutes import MinutesService
 from knowledge.storage import BotStateRepository
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,9 @@ class EventHandler:
         clock: Callable[[], datetime],
         catch_up: timedelta,
         default_lang: str,
-        knowledge: KnowledgeBase | None = None,
+        knowledge: RegisterService | None = None,
         on_departure=None,
-        minutes: Minutes | None = None,
+        minutes: MinutesService | None = None,
         server_clock: Callable[[], datetime] | None = None,
     ):
         self.client = client

@@ -1,23 +1,24 @@
 """What a handler sees: the caller, the room, the language, the time, and narrow services."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from commands.errors import PermissionDenied
 from commands.permission import Permission
 from commands.registry import CommandWords, Registry
+from commands.render import Reply
+from knowledge.directory.service import DirectoryService
+from knowledge.meetings.minutes import MinutesService
+from knowledge.meetings.service import MeetingService
+from knowledge.preferences import Preferences
+from knowledge.privacy import PrivacyService
+from knowledge.publishing.digest import DigestService
+from knowledge.register.service import RegisterService
+from knowledge.storage import AuditRepository
+from knowledge.upkeep import DirectoryPolicy, RetentionPolicy
 from knowledge.values import Destination, Scope
-
-if TYPE_CHECKING:
-    from commands.render import Reply
-    from knowledge.directory.service import DirectoryService
-    from knowledge.meetings.minutes import Minutes
-    from knowledge.storage import AuditRepository, MeetingRepository
-    from knowledge.register.service import KnowledgeBase
-    from knowledge.storage import PreferenceRepository
 
 
 @dataclass(frozen=True)
@@ -64,47 +65,52 @@ class BotStatus:
 
 
 @dataclass(frozen=True)
-class Services:
-    """The narrow services handlers may use. Built once by bot/app.py."""
+class NetworkInfo:
+    """Facts from the configuration that handlers need to know."""
 
-    preferences: "PreferenceRepository"
-    status: Callable[[], Awaitable[BotStatus]]
-    timezone: str = "Europe/Berlin"
-    privacy_contact: str = ""
-    knowledge: "KnowledgeBase | None" = None
-    # The scopes whose entries a user may see: the rooms they share with Lotse.
-    scopes_of: Callable[[str], frozenset[Scope]] = lambda user_id: frozenset()
+    name: str = ""
     # Handlungsfeld id -> {"de": name, "en": name}
-    handlungsfelder: dict[str, dict[str, str]] = field(default_factory=dict)
-    directory: "DirectoryService | None" = None
-    meetings: "MeetingRepository | None" = None
-    minutes: "Minutes | None" = None
-    # Called after meetings, reminders or action items change, so that jobs are re-derived.
-    schedule_changed: Callable[[], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
-    minutes_approval: bool = False
-    digest_post_empty: bool = False  # an empty week still gets a (short) digest
-    network_name: str = ""
-    digest_batch: object = None  # commands.digest.DigestBatch: shared by the digests of one period
-    audit: "AuditRepository | None" = None
-    # Redacts Lotse's own messages that named a person; returns how many. Given by the bot package.
-    redact_mentions: Callable[[str], Awaitable[int]] = field(default=None)  # type: ignore[assignment]
-    count_mentions: Callable[[str], Awaitable[int]] = field(default=None)  # type: ignore[assignment]
-    # Sends a message somewhere else than the reply (a direct message, the coordination room).
-    deliver: Callable[["Outgoing"], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
-    directory_policy: "DirectoryPolicy" = field(default_factory=lambda: DirectoryPolicy())
+    handlungsfelder: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    timezone: str = "Europe/Berlin"
     default_language: str = "de"
-    # Writes a command into a text (prefix and language aware); the dispatcher supplies it.
-    words: CommandWords | None = None
+    privacy_contact: str = ""
+    minutes_approval: bool = False  # minutes are a draft until the chair publishes them
+    digest_post_empty: bool = False  # an empty week still gets a (short) digest
+    directory: DirectoryPolicy = field(default_factory=DirectoryPolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
 
 @dataclass(frozen=True)
-class DirectoryPolicy:
-    """How the directory is kept true (config `directory`)."""
+class BotPort:
+    """What the bot package does for handlers (it alone talks to Matrix)."""
 
-    reconfirm_days: int = 182
-    unconfirmed_after_days: int = 30
-    funding_warning_days: int = 56
-    question_retention_days: int = 90
+    status: Callable[[], Awaitable[BotStatus]]
+    # The scopes whose entries a user may see: the rooms they share with Lotse.
+    scopes_of: Callable[[str], frozenset[Scope]]
+    # Sends a message somewhere else than the reply (a direct message, the coordination room).
+    deliver: Callable[[Outgoing], Awaitable[None]]
+    # Lotse's own messages that named a person: how many, and redacting them on request.
+    count_mentions: Callable[[str], Awaitable[int]]
+    redact_mentions: Callable[[str], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Services:
+    """The narrow services handlers may use; each feature service writes, keeps its derived
+    state (search index, lookup engine, planner) in step and hides its repository.
+    Built once by bot/app.py."""
+
+    network: NetworkInfo
+    bot: BotPort
+    words: CommandWords  # writes a command into a text (prefix and language aware)
+    preferences: Preferences
+    register: RegisterService
+    directory: DirectoryService
+    meetings: MeetingService
+    minutes: MinutesService
+    digests: DigestService
+    privacy: PrivacyService
+    audit: AuditRepository  # written by the dispatcher only
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ class Outgoing:
     """
 
     target: Destination
-    reply: "Reply"
+    reply: Reply
     key: str
     mention_room: bool = False  # only ever set for content a coordinator created
 
@@ -155,4 +161,4 @@ class CommandContext:
         """Scopes the caller may see from here; None means all (the coordination room)."""
         if self.room.is_coordination:
             return None
-        return self.services.scopes_of(self.caller.user_id) | {self.room.scope}
+        return self.services.bot.scopes_of(self.caller.user_id) | {self.room.scope}

@@ -19,7 +19,7 @@ from commands.context import Caller, CommandContext, Quoted, RoomInfo, Services
 from commands.errors import PermissionDenied, UsageError, UserError
 from commands.i18n import t
 from commands.permission import Permission
-from commands.registry import Command, CommandWords, Registry, UnknownSubcommand
+from commands.registry import Command, Registry, UnknownSubcommand
 from commands.render import Code, Doc, Reply
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,7 @@ class Dispatcher:
         flood: FloodGuard | None = None,
     ):
         self.registry = registry
-        self.words = CommandWords(registry, prefix)
-        if services.words is None:
-            services = replace(services, words=self.words)
+        self.words = services.words
         self.services = services
         self.prefix = prefix
         self.default_lang = default_lang
@@ -189,7 +187,7 @@ class Dispatcher:
             assert target.handler is not None  # resolve() never picks a command without one
             kwargs = self.registry.bind(target, argtext, lang)
             reply = await target.handler(ctx, **kwargs)
-            if reply.reaction and self.services.audit is not None:
+            if reply.reaction:
                 # A confirmed change: record who did what to which ids (never the text).
                 await self.services.audit.record(ctx.now, ctx.caller.user_id, command.name, ctx.room.room_id,
                                                  list(dict.fromkeys(reply.objects)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from commands.features import digest, meetings
+from commands.features import digest, meetings, minutes, reminders
 from commands.context import Outgoing, Services
 from knowledge.meetings.model import Firing
 from knowledge.values import FiringKind
@@ -17,14 +17,14 @@ Renderer = Callable[[Services, Firing, bool], Awaitable[Outgoing | None]]
 
 
 async def _digest(services: Services, firing: Firing, late: bool) -> Outgoing | None:
-    return await digest.render_digest_firing(services, firing, late, services.scopes_of, services.digest_post_empty)
+    return await digest.render_digest_firing(services, firing, late, services.bot.scopes_of, services.network.digest_post_empty)
 
 
 RENDERERS: dict[FiringKind, Renderer] = {
-    FiringKind.MEETING_REMINDER: meetings.render_firing,
-    FiringKind.AGENDA_CALL: meetings.render_firing,
-    FiringKind.REMINDER: meetings.render_firing,
-    FiringKind.ACTION_DUE: meetings.render_firing,
+    FiringKind.MEETING_REMINDER: meetings.render_meeting_post,
+    FiringKind.AGENDA_CALL: meetings.render_meeting_post,
+    FiringKind.REMINDER: reminders.render_reminder_post,
+    FiringKind.ACTION_DUE: minutes.render_action_post,
     FiringKind.DIGEST: _digest,
 }
 

@@ -341,6 +341,17 @@ def next_occurrence(start: datetime, rule: str | None, zone: ZoneInfo, after: da
     return found[0] if found else None
 
 
+def next_local_time(now: datetime, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    """The next moment after `now` at hour:minute wall-clock time (a time skipped by the
+    clock change moves forward, as for every series here)."""
+    # With tzinfo=zone attached directly, the wall-clock value is kept as it is.
+    series_start = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(hour, minute), tzinfo=zone)
+    found = next_occurrence(series_start, "FREQ=DAILY", zone, now)
+    if found is None:
+        raise RuntimeError("no next local time found")
+    return found
+
+
 def describe_rule(rule: str, lang: str) -> str:
     """A readable recurrence: 'jeden 1. Dienstag im Monat', 'every 2 weeks on Monday'."""
     parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)

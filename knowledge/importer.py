@@ -15,7 +15,7 @@ from dateutil.rrule import rrulestr
 from icalendar import vDuration
 
 from knowledge.dates import localize
-from knowledge.register.service import KnowledgeBase
+from knowledge.register.service import RegisterService
 from knowledge.register.model import MAX_TEXT, MAX_URL, Kind, NewEntry, parse_status
 from knowledge.values import Scope
 
@@ -167,7 +167,7 @@ def parse_knowledge(path: Path, handlungsfelder: set[str]) -> tuple[list[NewEntr
     return entries, links
 
 
-async def import_knowledge(kb: KnowledgeBase, path: Path, handlungsfelder: set[str], now: datetime) -> ImportResult:
+async def import_knowledge(kb: RegisterService, path: Path, handlungsfelder: set[str], now: datetime) -> ImportResult:
     entries, links = parse_knowledge(path, handlungsfelder)
     created = 0
     for new in entries:

@@ -11,8 +11,6 @@ from knowledge.timefmt import spell_datetime, spell_duration
 
 router = Router()
 
-HANDLED_EVENT_RETENTION_DAYS = 30
-
 
 @router.command(
     "help",
@@ -78,9 +76,9 @@ async def ping(ctx: CommandContext) -> Reply:
 )
 async def status(ctx: CommandContext) -> Reply:
     lang = ctx.lang
-    info = await ctx.services.status()
+    info = await ctx.services.bot.status()
     last = (
-        t(lang, "status.last_sync", when=spell_datetime(info.last_sync, lang, ctx.services.timezone))
+        t(lang, "status.last_sync", when=spell_datetime(info.last_sync, lang, ctx.services.network.timezone))
         if info.last_sync
         else t(lang, "status.never_synced")
     )
@@ -132,12 +130,12 @@ async def language(ctx: CommandContext, code: str) -> Reply:
 async def privacy(ctx: CommandContext) -> Reply:
     lang = ctx.lang
     doc = Doc().p(Bold(t(lang, "privacy.title")))
-    if ctx.services.privacy_contact:
-        doc.p(t(lang, "privacy.controller", controller=ctx.services.privacy_contact))
+    if ctx.services.network.privacy_contact:
+        doc.p(t(lang, "privacy.controller", controller=ctx.services.network.privacy_contact))
     return (
         doc.p(t(lang, "privacy.stored"))
         .p(t(lang, "privacy.not_stored"))
-        .p(t(lang, "privacy.retention", days=HANDLED_EVENT_RETENTION_DAYS))
+        .p(t(lang, "privacy.retention", days=ctx.services.network.retention.handled_event_days))
         .p(t(lang, "privacy.rights"))
         .p(t(lang, "privacy.matrix"))
         .reply()

@@ -14,55 +14,18 @@ from commands.errors import BadArgument
 from commands.i18n import t
 from commands.registry import Arg, CommandWords, Router
 from commands.render import Attachment, Bold, Doc, Reply
-from knowledge.publishing.digest import Digest, gather_many, merge
+from knowledge.publishing.digest import WEEK, Digest, merge
 from knowledge.meetings.model import Firing
 from knowledge.publishing.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
 from knowledge.timefmt import spell_date, spell_datetime
 from knowledge.values import DestinationKind, Scope
 
 router = Router()
-WEEK = timedelta(days=7)
 MAX_EVENT_CHARS = 24_000  # body + HTML; Matrix allows 65,536 bytes for the whole event
 
 
 def _preview(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def all_scopes(services: Services) -> list[Scope]:
-    return [Scope.network(), *(Scope.handlungsfeld(hf) for hf in sorted(services.handlungsfelder))]
-
-
-async def build_many(services: Services, scopes: list[Scope], end: datetime) -> dict[Scope, Digest]:
-    return await gather_many(
-        register=services.knowledge.repository, meetings=services.meetings, directory=services.directory,
-        questions=services.directory.repository if services.directory else None, scopes=scopes,
-        start=end - WEEK, end=end, reconfirm_days=services.directory_policy.reconfirm_days,
-    )
-
-
-async def build(services: Services, scopes: frozenset[Scope] | None, end: datetime) -> Digest:
-    """One digest over `scopes` (None: the whole network)."""
-    wanted = all_scopes(services) if scopes is None else sorted(scopes)
-    if not wanted:
-        return merge([], end - WEEK, end)
-    found = await build_many(services, wanted, end)
-    return found[wanted[0]] if len(wanted) == 1 else merge(list(found.values()), end - WEEK, end)
-
-
-class DigestBatch:
-    """All rooms' weekly digests fall due at the same moment: the first firing of a period
-    gathers every scope at once, the others read from it."""
-
-    def __init__(self) -> None:
-        self._end: datetime | None = None
-        self._digests: dict[Scope, Digest] = {}
-
-    async def get(self, services: Services, scope: Scope, end: datetime) -> Digest:
-        if self._end != end or scope not in self._digests:
-            wanted = sorted(set(all_scopes(services)) | {scope})
-            self._digests, self._end = await build_many(services, wanted, end), end
-        return self._digests[scope]
 
 
 def render(lang: str, tz: str, digest: Digest, title: str, words: CommandWords, max_items: int = 5) -> Reply | None:
@@ -125,8 +88,8 @@ def _render(lang: str, tz: str, d: Digest, title: str, words: CommandWords, limi
 async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
     """The network roll-up for the coordination room: per Handlungsfeld counts and highlights,
     then what needs attention."""
-    found = await build_many(services, all_scopes(services), end)
-    per = [(names[lang], found[Scope.handlungsfeld(hf_id)]) for hf_id, names in sorted(services.handlungsfelder.items())]
+    found = await services.digests.gather(services.digests.all_scopes(), end)
+    per = [(names[lang], found[Scope.handlungsfeld(hf_id)]) for hf_id, names in sorted(services.network.handlungsfelder.items())]
     whole = merge(list(found.values()), end - WEEK, end)
     if whole.is_empty():
         return None
@@ -152,7 +115,7 @@ async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
                            ids=", ".join(r.id for r in whole.stale_roles[:10])))
     if whole.unanswered:
         attention.append(t(lang, "digest.attention_gaps", count=len(whole.unanswered),
-                           command=_words(services)(lang, "open-questions")))
+                           command=services.words(lang, "open-questions")))
     if attention:
         doc.p(Bold(t(lang, "digest.attention")))
         doc.ul(attention)
@@ -161,7 +124,7 @@ async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
 
 def _title(lang: str, services: Services, scope: Scope) -> str:
     if scope.hf_id is not None:
-        names = services.handlungsfelder.get(scope.hf_id)
+        names = services.network.handlungsfelder.get(scope.hf_id)
         return t(lang, "digest.title", name=names[lang] if names else scope.hf_id)
     return t(lang, "digest.title_room")
 
@@ -175,14 +138,14 @@ def _title(lang: str, services: Services, scope: Scope) -> str:
     },
 )
 async def digest(ctx: CommandContext) -> Reply:
-    words = _words(ctx.services)
+    words = ctx.services.words
     if ctx.room.is_coordination:
         reply = await rollup(ctx.services, ctx.now, ctx.lang)
     elif ctx.room.is_direct:
         scopes = ctx.visible_scopes() or frozenset()
-        reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, scopes, ctx.now), t(ctx.lang, "digest.title_personal"), words)
+        reply = render(ctx.lang, ctx.services.network.timezone, await ctx.services.digests.build(scopes, ctx.now), t(ctx.lang, "digest.title_personal"), words)
     else:
-        reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, frozenset({ctx.room.scope}), ctx.now),
+        reply = render(ctx.lang, ctx.services.network.timezone, await ctx.services.digests.build(frozenset({ctx.room.scope}), ctx.now),
                        _title(ctx.lang, ctx.services, ctx.room.scope), words)
     return reply or Doc().p(t(ctx.lang, "digest.empty")).reply()
 
@@ -202,31 +165,25 @@ async def digest_unsubscribe(ctx: CommandContext) -> Reply:
     return Doc().p(t(ctx.lang, "digest.unsubscribed" if removed else "digest.not_subscribed")).reply(reaction="✅" if removed else None)
 
 
-def _words(services: Services) -> CommandWords:
-    assert services.words is not None, "the dispatcher supplies the command words"
-    return services.words
-
-
 async def render_digest_firing(services: Services, firing: Firing, late: bool,
                                scopes_of: Callable[[str], frozenset[Scope]], post_empty: bool) -> Outgoing | None:
     """The scheduled weekly digest for one target: the room of a scope, the coordination room
     (the network roll-up) or a subscriber (a personal digest over the rooms they are in)."""
     target, end = firing.target, firing.occurrence
     assert target is not None and end is not None, "a digest firing names its target and week"
-    lang = firing.lang or services.default_language
+    lang = firing.lang or services.network.default_language
     if target.kind is DestinationKind.COORDINATION:
         reply = await rollup(services, end, lang)
     elif target.kind is DestinationKind.DIRECT:
         assert target.user_id is not None
         scopes = scopes_of(target.user_id)
-        reply = render(lang, services.timezone, await build(services, scopes, end), t(lang, "digest.title_personal"),
-                       _words(services)) if scopes else None
+        reply = render(lang, services.network.timezone, await services.digests.build(scopes, end), t(lang, "digest.title_personal"),
+                       services.words) if scopes else None
     else:
         assert target.scope is not None
         scope = target.scope
-        digest_ = await services.digest_batch.get(services, scope, end) if services.digest_batch else \
-            await build(services, frozenset({scope}), end)
-        reply = render(lang, services.timezone, digest_, _title(lang, services, scope), _words(services))
+        digest_ = await services.digests.batch.get(scope, end)
+        reply = render(lang, services.network.timezone, digest_, _title(lang, services, scope), services.words)
     out_target = target
     if reply is None:
         if not post_empty:
@@ -258,7 +215,7 @@ def _prepend_late(reply: Reply, lang: str) -> Reply:
 )
 async def report(ctx: CommandContext, which: str) -> Reply:
     words = which.split()
-    known = ctx.services.handlungsfelder
+    known = ctx.services.network.handlungsfelder
     chosen = [w.lower() for w in words if w.lower().removeprefix("hf:") in known]
     hfs = [w.removeprefix("hf:") for w in chosen] or ([ctx.room.handlungsfeld] if ctx.room.handlungsfeld else sorted(known))
     period_text = " ".join(w for w in words if w.lower() not in chosen)
@@ -266,7 +223,7 @@ async def report(ctx: CommandContext, which: str) -> Reply:
         start, end = parse_period(period_text, ctx.now.date())
     except PeriodError:
         raise BadArgument("digest.bad_period", text=period_text) from None
-    built = await build_report(network=ctx.services.network_name, register=ctx.services.knowledge.repository,
+    built = await build_report(network=ctx.services.network.name, register=ctx.services.register,
                                meetings=ctx.services.meetings, handlungsfelder=hfs, start=start, end=end, now=ctx.now)
     names = {hf: names[ctx.lang] for hf, names in known.items()}
     stem = f"bericht-{'-'.join(hfs) if len(hfs) <= 2 else 'netzwerk'}-{start.isoformat()}-{end.isoformat()}"

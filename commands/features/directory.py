@@ -12,6 +12,7 @@ from knowledge.directory.model import EDITABLE_FIELDS, LIST_FIELDS, LookupResult
 from knowledge.directory.files import STATUS_ALIASES
 from knowledge.directory.lookup import UnknownLanguage
 from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from knowledge.upkeep import DirectoryKeeping
 from knowledge.values import Destination
 
 router = Router()
@@ -108,7 +109,7 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
                 show=ctx.cmd('entry', result.matches[0].entry.id)))
         return doc.reply()
     # Nobody: say so honestly, suggest, and note the question (without who asked) for the coordinators.
-    await directory.repository.log_question(text, ctx.now, ctx.room.handlungsfeld)
+    await directory.note_question(text, ctx.now, ctx.room.handlungsfeld)
     doc = Doc()
     if result.language and result.extra.get("known_topic"):
         language = directory.language_name(result.language, lang)
@@ -187,12 +188,12 @@ def _get_visible(ctx: CommandContext, entry_id: str) -> RoleEntry:
 )
 async def open_questions(ctx: CommandContext) -> Reply:
     lang = ctx.lang
-    since = ctx.now - timedelta(days=ctx.services.directory_policy.question_retention_days)
-    rows, total = await ctx.services.directory.repository.open_questions(since)
+    since = ctx.now - timedelta(days=ctx.services.network.retention.question_days)
+    rows, total = await ctx.services.directory.open_questions(since)
     if not rows:
         return Doc().p(t(lang, "directory.no_open_questions")).reply()
     doc = Doc().p(t(lang, "directory.open_questions_title", shown=len(rows), total=total))
-    doc.ul([f"„{text}“ – {spell_datetime(at, lang, ctx.services.timezone)}" for at, text, _ in rows])
+    doc.ul([f"„{text}“ – {spell_datetime(at, lang, ctx.services.network.timezone)}" for at, text, _ in rows])
     return doc.reply()
 
 
@@ -272,12 +273,9 @@ async def set_role_new(ctx: CommandContext, text: str) -> Reply:
     unknown = [tp for tp in topics if tp not in directory.table.topics]
     if unknown:
         raise BadArgument("directory.unknown_topics", topics=", ".join(unknown), valid=", ".join(sorted(directory.table.topics)))
-    new_id = await directory.repository.next_id()
-    created = RoleEntry(id=new_id, role=parts[0], organisation=parts[1], topics=topics,
-                        handlungsfelder=(ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (),
-                        last_confirmed=ctx.now.date(), confirmed_by=ctx.caller.user_id)
-    await directory.save(created, ctx.caller.user_id, ctx.now, "created")
-    return Doc().p(t(lang, "directory.created", id=new_id, role=created.role)).reply(reaction="✅", objects=(new_id,))
+    created = await directory.create(parts[0], parts[1], topics,
+                                     (ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (), ctx.caller.user_id, ctx.now)
+    return Doc().p(t(lang, "directory.created", id=created.id, role=created.role)).reply(reaction="✅", objects=(created.id,))
 
 
 _ENGLISH_FIELD_WORDS = {"name", "role", "organization", "phone", "office-hours", "languages", "topics", "deputy",
@@ -326,10 +324,10 @@ async def correction(ctx: CommandContext, text: str) -> Reply:
     held = ctx.services.directory.held_by(ctx.caller.user_id)
     for entry_ in held:
         await ctx.services.directory.update(entry_.id, ctx.caller.user_id, ctx.now, "correction", confirmation_requested=None)
-    await ctx.services.deliver(
+    await ctx.services.bot.deliver(
         Outgoing(
             Destination.coordination(),
-            Doc().p(t(ctx.services.default_language, "directory.correction_for_coordinators",
+            Doc().p(t(ctx.services.network.default_language, "directory.correction_for_coordinators",
                       user=ctx.caller.user_id, ids=", ".join(e.id for e in held) or "–", text=text.strip())).reply(),
             f"correction:{ctx.event_id}",
         )
@@ -372,22 +370,11 @@ async def handover(ctx: CommandContext, old: str, new: str, name: str) -> Reply:
 
 
 async def confirmation_round(services: Services, now: datetime) -> list[Outgoing]:
-    """Ask holders to re-confirm every N months; mark entries unconfirmed after 30 days of silence."""
-    directory, policy, lang = services.directory, services.directory_policy, services.default_language
-    today = now.date()
-    out: list[Outgoing] = []
-    for role in directory.all():
-        if role.status in (RoleStatus.VACANT, RoleStatus.LEFT) or not role.needs_confirmation(today, policy.reconfirm_days):
-            continue
-        requested = role.confirmation_requested
-        if requested is None or (role.last_confirmed and requested < role.last_confirmed):
-            if not role.matrix_id:
-                continue
-            await directory.update(role.id, "lotse", now, "confirmation_requested", confirmation_requested=today)
-            out.append(Outgoing(Destination.direct(role.matrix_id), _confirmation_request(services, role, lang), f"confirm:{role.id}:{today.isoformat()}"))
-        elif today - requested >= timedelta(days=policy.unconfirmed_after_days) and role.status is RoleStatus.ACTIVE:
-            await directory.update(role.id, "lotse", now, "unconfirmed", status=RoleStatus.UNCONFIRMED)
-    return out
+    """Ask holders by direct message to re-confirm their roles (the policy is in knowledge.upkeep)."""
+    lang = services.network.default_language
+    asked = await DirectoryKeeping(services.directory, services.network.directory).confirmation_round(now)
+    return [Outgoing(Destination.direct(role.matrix_id), _confirmation_request(services, role, lang),
+                     f"confirm:{role.id}:{now.date().isoformat()}") for role in asked if role.matrix_id]
 
 
 def _confirmation_request(services: Services, role: RoleEntry, lang: str) -> Reply:
@@ -405,17 +392,13 @@ def _confirmation_request(services: Services, role: RoleEntry, lang: str) -> Rep
 
 async def funding_round(services: Services, now: datetime) -> list[Outgoing]:
     """Tell the coordinators, once, when a funded post ends within the warning period."""
-    directory, policy, lang = services.directory, services.directory_policy, services.default_language
-    today = now.date()
+    lang = services.network.default_language
     out = []
-    for role in directory.all():
-        if not role.funded_until or role.funding_reminded:
-            continue
-        if role.funded_until - today <= timedelta(days=policy.funding_warning_days):
-            await directory.update(role.id, "lotse", now, "funding_reminded", funding_reminded=True)
-            text = t(lang, "directory.funding_ends", role=_role_label(role), organisation=role.organisation,
-                     date=spell_date(role.funded_until, lang), id=role.id)
-            out.append(Outgoing(Destination.coordination(), Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
+    for role in await DirectoryKeeping(services.directory, services.network.directory).funding_round(now):
+        assert role.funded_until is not None
+        text = t(lang, "directory.funding_ends", role=_role_label(role), organisation=role.organisation,
+                 date=spell_date(role.funded_until, lang), id=role.id)
+        out.append(Outgoing(Destination.coordination(), Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
     return out
 
 
@@ -424,7 +407,7 @@ def departure_notice(services: Services, user_id: str, key: str) -> Outgoing | N
     held = services.directory.held_by(user_id)
     if not held:
         return None
-    lang = services.default_language
+    lang = services.network.default_language
     doc = Doc().p(t(lang, "directory.member_left", user=user_id))
     doc.ul([(_role_label(r), ", ", r.organisation, f" ({r.id})") for r in held])
     doc.p(t(lang, "directory.member_left_hint"))

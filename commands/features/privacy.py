@@ -5,16 +5,11 @@ from commands.context import CommandContext, Outgoing, Permission
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
-from knowledge.privacy import Stores, as_json, as_markdown, forget, personal_data
+from knowledge.privacy import as_json, as_markdown
 from knowledge.timefmt import spell_datetime
 from knowledge.values import Destination
 
 router = Router()
-
-
-def _stores(ctx: CommandContext) -> Stores:
-    s = ctx.services
-    return Stores(s.preferences, s.knowledge.repository, s.directory, s.meetings, s.audit)
 
 
 @router.command(
@@ -26,13 +21,13 @@ def _stores(ctx: CommandContext) -> Stores:
     },
 )
 async def my_data(ctx: CommandContext) -> Reply:
-    data = await personal_data(_stores(ctx), ctx.caller.user_id, ctx.now)
+    data = await ctx.services.privacy.personal_data(ctx.caller.user_id, ctx.now)
     files = (
         Attachment("meine-daten.json" if ctx.lang == "de" else "my-data.json", as_json(data).encode(), "application/json"),
         Attachment("meine-daten.md" if ctx.lang == "de" else "my-data.md", as_markdown(data, ctx.lang).encode(), "text/markdown"),
     )
     message = Doc().p(t(ctx.lang, "privacy.data_attached")).reply(attachments=files)
-    await ctx.services.deliver(Outgoing(Destination.direct(ctx.caller.user_id), message, f"my-data:{ctx.event_id}"))
+    await ctx.services.bot.deliver(Outgoing(Destination.direct(ctx.caller.user_id), message, f"my-data:{ctx.event_id}"))
     return Doc().p(t(ctx.lang, "privacy.data_sent")).reply()
 
 
@@ -58,13 +53,12 @@ async def forget_me(ctx: CommandContext) -> Reply:
     help={"de": "Löscht deine Daten jetzt oder macht sie unkenntlich.", "en": "Erases or anonymises your data now."},
 )
 async def forget_me_confirm(ctx: CommandContext) -> Reply:
-    roles = ctx.services.directory.held_by(ctx.caller.user_id) if ctx.services.directory else []
-    replacement = roles[0].role if roles else t(ctx.services.default_language, "privacy.former_member")
-    done = await forget(_stores(ctx), ctx.caller.user_id, replacement, ctx.now)
-    await ctx.services.knowledge.load()  # the search index is derived from the register
+    roles = ctx.services.directory.held_by(ctx.caller.user_id)
+    replacement = roles[0].role if roles else t(ctx.services.network.default_language, "privacy.former_member")
+    done = await ctx.services.privacy.forget(ctx.caller.user_id, replacement, ctx.now)
     # No ✅ on purpose: a confirmed change is audited under the caller's id, which was just erased.
     doc = Doc().p(t(ctx.lang, "privacy.forgotten", **done))
-    mentions = await ctx.services.count_mentions(ctx.caller.user_id) if ctx.services.count_mentions else 0
+    mentions = await ctx.services.bot.count_mentions(ctx.caller.user_id)
     if mentions:
         doc.p(t(ctx.lang, "privacy.offer_redact", count=mentions, command=ctx.cmd("forget-me messages")))
     return doc.reply()
@@ -76,7 +70,7 @@ async def forget_me_confirm(ctx: CommandContext) -> Reply:
           "en": "Deletes my messages that name you from the rooms."},
 )
 async def forget_me_messages(ctx: CommandContext) -> Reply:
-    redacted = await ctx.services.redact_mentions(ctx.caller.user_id)
+    redacted = await ctx.services.bot.redact_mentions(ctx.caller.user_id)
     return Doc().p(t(ctx.lang, "privacy.redacted", count=redacted)).reply()
 
 
@@ -93,11 +87,11 @@ async def forget_me_messages(ctx: CommandContext) -> Reply:
 async def history(ctx: CommandContext, object_id: str) -> Reply:
     ident = object_id.strip()
     ident = ident[:1].upper() + ident[1:] if ident[:1].lower() in "bvlnmeapr" and "-" in ident else ident
-    entries = await ctx.services.audit.about(ident)
+    entries = await ctx.services.privacy.history(ident)
     if not entries:
         return Doc().p(t(ctx.lang, "privacy.no_history", id=ident)).reply()
     doc = Doc().p(t(ctx.lang, "privacy.history_title", id=ident))
-    doc.ul([f"{spell_datetime(e.at, ctx.lang, ctx.services.timezone)}: {_action(ctx.lang, e.action)} – {e.actor}" for e in entries])
+    doc.ul([f"{spell_datetime(e.at, ctx.lang, ctx.services.network.timezone)}: {_action(ctx.lang, e.action)} – {e.actor}" for e in entries])
     return doc.reply()
 
 

@@ -70,7 +70,7 @@ def scope_name(ctx: CommandContext, scope: Scope) -> str:
     if scope.is_network:
         return t(ctx.lang, "knowledge.scope.network")
     if scope.hf_id is not None:
-        names = ctx.services.handlungsfelder.get(scope.hf_id)
+        names = ctx.services.network.handlungsfelder.get(scope.hf_id)
         return names[ctx.lang] if names else scope.hf_id
     return t(ctx.lang, "knowledge.scope.room")
 
@@ -96,8 +96,8 @@ def parse_recording(ctx: CommandContext, raw: str) -> Parsed:
     if hf_values:
         wanted = hf_values[-1].lower()
         ctx.require_owner(refusal="knowledge.hf_not_allowed")  # filing elsewhere is for coordinators
-        if wanted not in ctx.services.handlungsfelder:
-            raise BadArgument("knowledge.unknown_hf", hf=wanted, valid=", ".join(sorted(ctx.services.handlungsfelder)))
+        if wanted not in ctx.services.network.handlungsfelder:
+            raise BadArgument("knowledge.unknown_hf", hf=wanted, valid=", ".join(sorted(ctx.services.network.handlungsfelder)))
         scope = Scope.handlungsfeld(wanted)
     return Parsed(text=text, tags=tags, lik=lik, scope=scope)
 
@@ -174,7 +174,7 @@ async def _record_with_status(ctx: CommandContext, kind: Kind, text: str) -> Rep
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)
     _require_text(ctx, parsed.text, ctx.echo(t(ctx.lang, f"knowledge.example.{kind.value}")))
-    kb = ctx.services.knowledge
+    kb = ctx.services.register
     new = _new_entry(ctx, kind, parsed)
     if old is None:
         entry, _ = await kb.record(new, ctx.now)
@@ -228,7 +228,7 @@ async def record_note(ctx: CommandContext, text: str, minutes_kind: str | None =
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)
     _require_text(ctx, parsed.text, ctx.echo(t(ctx.lang, "knowledge.example.note")))
-    entry, _ = await ctx.services.knowledge.record(_new_entry(ctx, Kind.NOTE, parsed), ctx.now)
+    entry, _ = await ctx.services.register.record(_new_entry(ctx, Kind.NOTE, parsed), ctx.now)
     return await _confirm(ctx, entry, minutes_kind)
 
 
@@ -256,7 +256,7 @@ async def link(ctx: CommandContext, url: str, title: str) -> Reply:
     if len(parsed.text) > MAX_TITLE:
         raise BadArgument("knowledge.too_long", length=len(parsed.text), max=MAX_TITLE)
     text = parsed.text or url
-    entry, _ = await ctx.services.knowledge.record(
+    entry, _ = await ctx.services.register.record(
         _new_entry(ctx, Kind.LINK, Parsed(text, parsed.tags, parsed.lik, parsed.scope), url=url, title=parsed.text or None),
         ctx.now,
     )
@@ -278,7 +278,7 @@ async def _visible_entry(ctx: CommandContext, ref: tuple[Kind, int], history: bo
     short = f"{ref[0].prefix}-{ref[1]}"
     search_word = ctx.cmd("search")
     try:
-        entry = await ctx.services.knowledge.get(*ref, history=history)
+        entry = await ctx.services.register.get(*ref, history=history)
     except EntryNotFound:
         raise NotFound("knowledge.not_found", id=short, search=search_word) from None
     scopes = ctx.visible_scopes()
@@ -322,7 +322,7 @@ async def set_status(ctx: CommandContext, entry_id: str, status: str, details: s
             due = parse_day(words[i + 1])
             if due is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
-    updated = await ctx.services.knowledge.set_status(ref, ctx.caller.user_id, ctx.now, chosen, owner=owner, due=due)
+    updated = await ctx.services.register.set_status(ref, ctx.caller.user_id, ctx.now, chosen, owner=owner, due=due)
     return Doc().p(t(ctx.lang, "knowledge.status_set", id=updated.short_id, status=_status_name(ctx.lang, updated.status))).reply(
         reaction="✅", objects=(updated.short_id,))
 
@@ -342,7 +342,7 @@ async def edit(ctx: CommandContext, entry_id: str, text: str) -> Reply:
     parsed = parse_recording(ctx, text)
     _require_text(ctx, parsed.text, ctx.echo(f"{entry.short_id} " + t(ctx.lang, "knowledge.example.note")))
     _check_may_change(ctx, entry)
-    await ctx.services.knowledge.edit(ref, ctx.caller.user_id, ctx.now, parsed.text, parsed.tags, parsed.lik)
+    await ctx.services.register.edit(ref, ctx.caller.user_id, ctx.now, parsed.text, parsed.tags, parsed.lik)
     show = ctx.cmd("show", entry.short_id)
     return Doc().p(t(ctx.lang, "knowledge.edited", id=entry.short_id, show=show)).reply(reaction="✅", objects=(entry.short_id,))
 
@@ -362,7 +362,7 @@ async def retract(ctx: CommandContext, entry_id: str) -> Reply:
     _check_may_change(ctx, entry)
     if entry.retracted:
         raise UserError("knowledge.already_retracted", id=entry.short_id)
-    await ctx.services.knowledge.retract(ref, ctx.caller.user_id, ctx.now)
+    await ctx.services.register.retract(ref, ctx.caller.user_id, ctx.now)
     show = ctx.cmd("show", entry.short_id)
     return Doc().p(t(ctx.lang, "knowledge.retracted", id=entry.short_id, show=show)).reply(reaction="✅", objects=(entry.short_id,))
 
@@ -371,7 +371,7 @@ async def _set_public(ctx: CommandContext, entry_id: str, public: bool) -> Reply
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref)
     if entry.public != public:
-        await ctx.services.knowledge.set_public(ref, ctx.caller.user_id, ctx.now, public)
+        await ctx.services.register.set_public(ref, ctx.caller.user_id, ctx.now, public)
     key = "knowledge.public_set" if public else "knowledge.internal_set"
     return Doc().p(t(ctx.lang, key, id=entry.short_id)).reply(reaction="✅", objects=(entry.short_id,))
 
@@ -420,7 +420,7 @@ def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> Q
     tag, since, scope, status = None, None, None, None
     words = text.split()
     i = 0
-    names = ctx.services.handlungsfelder
+    names = ctx.services.network.handlungsfelder
     while i < len(words):
         word = words[i]
         lower = word.casefold()
@@ -444,7 +444,7 @@ def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> Q
 
 async def _page(ctx: CommandContext, query: Query, offset: int) -> Reply:
     lang = ctx.lang
-    kb = ctx.services.knowledge
+    kb = ctx.services.register
     scopes = ctx.visible_scopes()
     if query.search is not None:
         entries, total = await kb.search(query.search, scopes, PAGE, offset)
@@ -519,7 +519,7 @@ async def search(ctx: CommandContext, text: str) -> Reply:
 
 @router.command("more", aliases={"de": ("mehr",)}, help={"de": "Zeigt die nächsten Treffer der letzten Liste oder Suche.", "en": "Shows the next results of the last list or search."})
 async def more(ctx: CommandContext) -> Reply:
-    saved = await ctx.services.knowledge.last_listing(ctx.caller.user_id, ctx.room.room_id)
+    saved = await ctx.services.register.last_listing(ctx.caller.user_id, ctx.room.room_id)
     if saved is None:
         return Doc().p(t(ctx.lang, "knowledge.no_pager", example=ctx.cmd("search", t(ctx.lang, "knowledge.example.search")))).reply()
     query, offset = saved
@@ -533,7 +533,7 @@ async def more(ctx: CommandContext) -> Reply:
     help={"de": "Zeigt einen Eintrag mit Verlauf und Nachfolgern.", "en": "Shows one entry with its history and successors."},
 )
 async def show(ctx: CommandContext, entry_id: str) -> Reply:
-    lang, tz = ctx.lang, ctx.services.timezone
+    lang, tz = ctx.lang, ctx.services.network.timezone
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref, history=True)
     doc = Doc().p(Bold(f"{_kind_name(lang, entry.kind)} {entry.short_id}"), ": ", entry.title or entry.text)
@@ -572,7 +572,7 @@ async def show(ctx: CommandContext, entry_id: str) -> Reply:
 
 async def _chain(ctx: CommandContext, entry: Entry) -> list[str]:
     """Short ids from the oldest predecessor to the newest successor."""
-    kb = ctx.services.knowledge
+    kb = ctx.services.register
     chain = [entry.short_id]
     current = entry
     for _ in range(50):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from knowledge.meetings.model import Session
+from knowledge.meetings.model import Session, SessionItem
+from knowledge.values import Scope
 from knowledge.storage import MeetingRepository
 
 
-class Minutes:
+class MinutesService:
     def __init__(self, repository: MeetingRepository):
         self.repository = repository
         self._running: dict[str, int] = {}  # room id -> session id
@@ -48,3 +49,22 @@ class Minutes:
         ended = await self.repository.end_session(session.id, at, status)
         self._running.pop(session.room_id, None)
         return ended
+
+    async def undo_last_item(self, session: Session) -> SessionItem | None:
+        return await self.repository.undo_last_item(session.id)
+
+    async def session(self, number: int) -> Session | None:
+        return await self.repository.session(number)
+
+    async def last_session(self, room_id: str) -> Session | None:
+        return await self.repository.last_session(room_id)
+
+    async def sessions_in(self, scopes: frozenset[Scope] | None, since: datetime | None = None) -> list[Session]:
+        return await self.repository.sessions_in(scopes, since)
+
+    async def publish(self, session: Session) -> Session:
+        """Draft minutes become the published ones."""
+        await self.repository.set_session_status(session.number, "published")
+        published = await self.repository.session(session.number)
+        assert published is not None
+        return published

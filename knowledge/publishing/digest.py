@@ -2,12 +2,17 @@
 the directory. Pure data; commands/features/digest.py turns it into a message."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from knowledge.dates import occurrences
+from knowledge.directory.service import DirectoryService
+from knowledge.meetings.service import MeetingService
+from knowledge.preferences import Preferences
+from knowledge.register.service import RegisterService
 from knowledge.directory.model import RoleEntry, RoleStatus
 from knowledge.meetings.model import ActionItem, Firing, Meeting
 from knowledge.register.model import Entry
@@ -75,6 +80,56 @@ async def gather_many(*, register, meetings, directory, questions, scopes: list[
     return out
 
 
+WEEK = timedelta(days=7)
+
+
+class DigestService:
+    """Weekly digests as handlers and scheduled posts use them: one scope's week, several
+    scopes merged (a person's rooms), or every scope of the network at once."""
+
+    def __init__(self, register: RegisterService, meetings: MeetingService, directory: DirectoryService,
+                 handlungsfelder: Iterable[str], reconfirm_days: int):
+        self.register = register
+        self.meetings = meetings
+        self.directory = directory
+        self.handlungsfelder = sorted(handlungsfelder)
+        self.reconfirm_days = reconfirm_days
+        self.batch = DigestBatch(self)  # shared by the scheduled digests of one week
+
+    def all_scopes(self) -> list[Scope]:
+        return [Scope.network(), *(Scope.handlungsfeld(hf) for hf in self.handlungsfelder)]
+
+    async def gather(self, scopes: list[Scope], end: datetime) -> dict[Scope, Digest]:
+        """The week before `end` for each of `scopes`."""
+        return await gather_many(register=self.register, meetings=self.meetings, directory=self.directory,
+                                 questions=self.directory, scopes=scopes, start=end - WEEK, end=end,
+                                 reconfirm_days=self.reconfirm_days)
+
+    async def build(self, scopes: frozenset[Scope] | None, end: datetime) -> Digest:
+        """One digest over `scopes` (None: the whole network)."""
+        wanted = self.all_scopes() if scopes is None else sorted(scopes)
+        if not wanted:
+            return merge([], end - WEEK, end)
+        found = await self.gather(wanted, end)
+        return found[wanted[0]] if len(wanted) == 1 else merge(list(found.values()), end - WEEK, end)
+
+
+class DigestBatch:
+    """All rooms' weekly digests fall due at the same moment: the first firing of a period
+    gathers every scope at once, the others read from it."""
+
+    def __init__(self, digests: DigestService) -> None:
+        self.digests = digests
+        self._end: datetime | None = None
+        self._found: dict[Scope, Digest] = {}
+
+    async def get(self, scope: Scope, end: datetime) -> Digest:
+        if self._end != end or scope not in self._found:
+            wanted = sorted(set(self.digests.all_scopes()) | {scope})
+            self._found, self._end = await self.digests.gather(wanted, end), end
+        return self._found[scope]
+
+
 def _hf_ids(scope: Scope) -> frozenset[str] | None:
     """The Handlungsfelder a scope stands for; None for the whole network."""
     if scope.is_network:
@@ -122,6 +177,24 @@ def _key_part(target: DigestTarget) -> str:
         return "network"
     assert dest.scope is not None
     return f"scope:{dest.scope.serialise()}"
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    """Which weekly digests there are: the fixed ones (Handlungsfeld rooms, the network
+    roll-up) and, if `subscribers` is set (weekday, "HH:MM"), one per subscriber."""
+
+    fixed: tuple[DigestTarget, ...]
+    subscribers: tuple[str, str] | None
+    zone: ZoneInfo
+
+    async def firings(self, preferences: Preferences, after: datetime, before: datetime) -> list[Firing]:
+        targets = list(self.fixed)
+        if self.subscribers is not None:
+            weekday, at = self.subscribers
+            targets += [DigestTarget(Destination.direct(user_id), weekday, at, lang)
+                        for user_id, lang in await preferences.digest_subscribers()]
+        return digest_firings(targets, self.zone, after, before)
 
 
 def digest_firings(targets: list[DigestTarget], zone: ZoneInfo, after: datetime, before: datetime) -> list[Firing]:

@@ -14,7 +14,7 @@ from knowledge.storage import RegisterRepository
 from knowledge.values import Scope
 
 
-class KnowledgeBase:
+class RegisterService:
     def __init__(self, repository: RegisterRepository):
         self.repository = repository
         self.index = SearchIndex()
@@ -92,6 +92,18 @@ class KnowledgeBase:
 
     async def last_listing(self, user_id: str, room_id: str) -> tuple[Query, int] | None:
         return await self.repository.load_pager(user_id, room_id)
+
+    # Reads for digests and reports, over many scopes at once.
+
+    async def weeks(self, scopes: list[Scope], start: datetime, end: datetime, limit: int) -> dict[Scope, dict[str, Any]]:
+        return await self.repository.weeks(scopes, start, end, limit)
+
+    async def created_between(self, scopes: frozenset[Scope] | None, start: datetime, end: datetime,
+                              public_only: bool = False) -> list[Entry]:
+        return await self.repository.created_between(scopes, start, end, public_only)
+
+    async def entries_in(self, scopes: frozenset[Scope] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> list[Entry]:
+        return await self.repository.entries_in(scopes, kinds, public_only)
 
     async def by_source(self, source_event_id: str) -> list[Entry]:
         return await self.repository.by_source(source_event_id)

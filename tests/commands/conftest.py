@@ -5,19 +5,21 @@ from datetime import timedelta
 import pytest
 
 from commands import build_registry
-from commands.context import BotStatus, RoomInfo, Services
+from commands.context import BotStatus, NetworkInfo, RoomInfo
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
 from pathlib import Path
 
 from knowledge.directory.files import read_file
 from knowledge.directory.service import DirectoryService
-from knowledge.register.service import KnowledgeBase
-from knowledge.meetings.minutes import Minutes
-from knowledge.storage import DirectoryRepository, MeetingRepository, PreferenceRepository, RegisterRepository
+from knowledge.register.service import RegisterService
+from knowledge.meetings.minutes import MinutesService
+from knowledge.meetings.service import MeetingService
+from knowledge.storage import DirectoryRepository, MeetingRepository, RegisterRepository
 from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 from tests.fakes import FakeClock
+from tests.wiring import make_services
 from knowledge.values import Scope
 
 ROOM = RoomInfo(room_id="!hf:example.org", name="HF Gesundheit", is_direct=False, handlungsfeld="hf-gesundheit")
@@ -67,7 +69,7 @@ def clock():
 
 @pytest.fixture
 async def knowledge(sqlite_db):
-    kb = KnowledgeBase(RegisterRepository(sqlite_db))
+    kb = RegisterService(RegisterRepository(sqlite_db))
     await kb.load()
     return kb
 
@@ -96,7 +98,7 @@ async def meetings(sqlite_db):
 
 @pytest.fixture
 async def minutes(meetings):
-    service = Minutes(meetings)
+    service = MinutesService(meetings)
     await service.load()
     return service
 
@@ -112,21 +114,17 @@ def chat(sqlite_db, clock, knowledge, directory, delivered, meetings, minutes, s
     async def status() -> BotStatus:
         return BotStatus("1.2.3", clock() - timedelta(hours=2, minutes=5), 4, "SQLite", clock())
 
+    registry = build_registry()
+    services = make_services(
+        sqlite_db, registry, status=status,
+        network=NetworkInfo(privacy_contact="Landkreis Beispiel (fiktiv)", handlungsfelder=HANDLUNGSFELDER),
+        register=knowledge, directory=directory, minutes=minutes,
+        meetings=MeetingService(meetings, on_change=schedule_changed),
+        scopes_of=lambda user: frozenset(MEMBERSHIP.get(user, ())), deliver=deliver,
+    )
     dispatcher = Dispatcher(
-        build_registry(),
-        Services(
-            preferences=PreferenceRepository(sqlite_db),
-            status=status,
-            privacy_contact="Landkreis Beispiel (fiktiv)",
-            knowledge=knowledge,
-            scopes_of=lambda user: frozenset(MEMBERSHIP.get(user, ())),
-            handlungsfelder=HANDLUNGSFELDER,
-            directory=directory,
-            deliver=deliver,
-            meetings=meetings,
-            minutes=minutes,
-            schedule_changed=schedule_changed,
-        ),
+        registry,
+        services,
         prefix="!",
         default_lang="de",
         access=AccessPolicy(

@@ -11,6 +11,9 @@ from knowledge.publishing.digest import DigestTarget, digest_firings
 from knowledge.meetings.model import Firing
 from tests.commands.conftest import ARBEIT, DM, KOORD
 from knowledge.values import Destination, FiringKind, Scope
+from knowledge.directory.service import DirectoryService
+from knowledge.publishing.digest import DigestBatch, DigestService
+from knowledge.storage import DirectoryRepository
 
 GESUNDHEIT = Scope.handlungsfeld("hf-gesundheit")
 
@@ -54,8 +57,12 @@ async def test_another_room_sees_only_its_own_week(chat, clock, meetings):
     assert "B-1" not in reply.body and "A-1" not in reply.body
 
 
-async def test_an_empty_week_posts_nothing_unless_configured(chat, clock):
-    services = replace(chat.dispatcher.services, directory=None)
+async def test_an_empty_week_posts_nothing_unless_configured(chat, clock, sqlite_db):
+    # A directory with nobody to re-confirm (never loaded), so that the week is really empty.
+    services = chat.dispatcher.services
+    empty = DirectoryService(DirectoryRepository(sqlite_db), services.directory.table)
+    services = replace(services, directory=empty, digests=DigestService(services.register, services.meetings, empty,
+                                                                         services.network.handlungsfelder, 182))
     chat.dispatcher.services = services
     assert (await chat.say("!wochenrückblick")).body == "In dieser Woche gab es nichts Neues."
     firing = Firing(clock(), "digest:scope:hf:hf-gesundheit:2026-03-03", FiringKind.DIGEST, 0, clock(),
@@ -113,10 +120,10 @@ async def test_the_shared_batch_gives_each_room_the_same_digest_as_building_it_a
     await seed_week(chat, clock, meetings)
     await chat.say("!beschluss Jobmesse im April", sender="@ben:example.org", room=ARBEIT)
     services = chat.dispatcher.services
-    batch = digests.DigestBatch()
+    batch = DigestBatch(services.digests)
     for scope in (GESUNDHEIT, Scope.handlungsfeld("hf-arbeit")):
-        alone = await digests.build(services, frozenset({scope}), clock())
-        shared = await batch.get(services, scope, clock())
+        alone = await services.digests.build(frozenset({scope}), clock())
+        shared = await batch.get(scope, clock())
         assert shared == alone and shared.totals == alone.totals
 
 

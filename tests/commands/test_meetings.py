@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from commands.features.meetings import render_firing
+from commands.posts import render_post as render_firing
 from knowledge.meetings.model import meeting_firings, reminder_firings
 from tests.commands.conftest import ARBEIT, DM
 from knowledge.values import Destination, Scope
+from tests.wiring import with_network
 
 KOORD = "@koord:example.org"
 ANNA, BEN = "@anna:example.org", "@ben:example.org"
@@ -178,9 +179,8 @@ async def minutes_speaker(chat, user):
 
 
 async def test_minutes_as_a_draft_when_approval_is_configured(chat, clock):
-    from dataclasses import replace
 
-    chat.dispatcher.services = replace(chat.dispatcher.services, minutes_approval=True)
+    chat.dispatcher.services = with_network(chat.dispatcher.services, minutes_approval=True)
     await chat.say("!sitzung start Klausur", sender=KOORD)
     await chat.say("!beschluss Wir treffen uns quartalsweise", sender=KOORD)
     draft = await chat.say("!sitzung ende", sender=KOORD)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nio import AsyncClient, AsyncClientConfig, RoomMessageNotice, RoomMessageText, RoomMemberEvent
+from nio import AsyncClient, AsyncClientConfig, RoomMessageNotice, RoomMemberEvent
 
 from bot.app import Lotse
 from bot.config import LotseConfig, parse_config

@@ -129,7 +129,7 @@ def test_reminder_offsets():
 
 
 def test_the_daily_directory_check_time_follows_wall_clock_across_dst():
-    from bot.app import next_local_time
+    from knowledge.dates import next_local_time
 
     before_spring = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
     assert next_local_time(before_spring, 9, 0, BERLIN).isoformat() == "2026-03-29T09:00:00+02:00"

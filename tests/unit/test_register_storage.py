@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.importer import ImportProblems, import_knowledge
-from knowledge.register.service import KnowledgeBase
+from knowledge.register.service import RegisterService
 from knowledge.register.model import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
 from knowledge.storage import RegisterRepository
 from knowledge.values import Scope
@@ -24,7 +24,7 @@ def new(kind=Kind.DECISION, text="Text", origin="$e1", scope=HF_A, **kw) -> NewE
 
 @pytest.fixture
 async def kb(db):
-    base = KnowledgeBase(RegisterRepository(db))
+    base = RegisterService(RegisterRepository(db))
     await base.load()
     return base
 
@@ -81,7 +81,7 @@ async def test_listing_filters_by_scope_status_tag_and_date(kb):
 
 async def test_the_search_index_is_rebuilt_from_the_database(kb, db):
     await kb.record(new(origin="$1", text="Sprachmittlerpool Anfrageformular"), T0)
-    fresh = KnowledgeBase(RegisterRepository(db))
+    fresh = RegisterService(RegisterRepository(db))
     await fresh.load()
     found, total = await fresh.search("anfrageformular", None, 10, 0)
     assert [e.short_id for e in found] == ["B-1"] and total == 1
