@@ -214,6 +214,7 @@ def cmd_export(args) -> int:
 
 def cmd_report(args) -> int:
     from bot.app import utcnow
+    from commands.i18n import report_labels
     from knowledge.publishing.report import PeriodError, build_report, parse_period, write_all
 
     try:
@@ -238,7 +239,7 @@ def cmd_report(args) -> int:
                                   public_only=args.public)
 
     built = asyncio.run(with_stores(config, action))
-    for path in write_all(built, known, args.out):
+    for path in write_all(built, known, args.out, report_labels(config.bot.default_language)):
         print(f"wrote {path}")
     return 0
 

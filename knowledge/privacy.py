@@ -69,8 +69,7 @@ def as_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def as_markdown(data: dict, lang: str) -> str:
-    title = "Meine Daten bei Lotse" if lang == "de" else "My data at Lotse"
+def as_markdown(data: dict[str, Any], title: str) -> str:
     lines = [f"# {title}", "", f"- Matrix: {data['user_id']}", f"- {data['generated']}", ""]
     for key, value in data.items():
         if isinstance(value, list):

@@ -7,7 +7,7 @@ from commands.i18n import LANGUAGES, t
 from commands.permission import Permission
 from commands.registry import Arg, Command, Router
 from commands.render import Bold, Code, Doc, Inline, Reply
-from knowledge.timefmt import spell_datetime, spell_duration
+from knowledge.dates import spell_datetime, spell_duration
 
 router = Router()
 

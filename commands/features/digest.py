@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from commands.context import CommandContext, Outgoing, Permission, Services
 from commands.errors import BadArgument
-from commands.i18n import t
+from commands.i18n import report_labels, t
 from commands.registry import Arg, CommandWords, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.publishing.digest import WEEK, Digest, merge
 from knowledge.meetings.model import Firing
 from knowledge.publishing.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
-from knowledge.timefmt import spell_date, spell_datetime
+from knowledge.dates import spell_date, spell_datetime
 from knowledge.values import DestinationKind, Scope
 
 router = Router()
@@ -228,8 +228,8 @@ async def report(ctx: CommandContext, which: str) -> Reply:
     names = {hf: names[ctx.lang] for hf, names in known.items()}
     stem = f"bericht-{'-'.join(hfs) if len(hfs) <= 2 else 'netzwerk'}-{start.isoformat()}-{end.isoformat()}"
     files = (
-        Attachment(f"{stem}.md", to_markdown(built, names, ctx.lang).encode(), "text/markdown"),
-        Attachment(f"{stem}.html", to_html(built, names, ctx.lang).encode(), "text/html"),
+        Attachment(f"{stem}.md", to_markdown(built, names, report_labels(ctx.lang)).encode(), "text/markdown"),
+        Attachment(f"{stem}.html", to_html(built, names, report_labels(ctx.lang)).encode(), "text/html"),
         Attachment(f"{stem}.csv", to_csv(built).encode(), "text/csv"),
         Attachment(f"{stem}.json", to_json(built).encode(), "application/json"),
     )

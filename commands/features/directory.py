@@ -11,7 +11,7 @@ from commands.render import Bold, Doc, Link, Reply
 from knowledge.directory.model import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
 from knowledge.directory.files import STATUS_ALIASES
 from knowledge.directory.lookup import UnknownLanguage
-from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.upkeep import DirectoryKeeping
 from knowledge.values import Destination
 
@@ -201,7 +201,7 @@ def _parse_value(ctx: CommandContext, field: str, value: str):
     if field in LIST_FIELDS:
         return tuple(v.strip() for v in value.replace(",", ";").split(";") if v.strip())
     if field == "funded_until":
-        day = parse_day(value)
+        day = parse_day(value, ctx.now.date())
         if day is None:
             raise BadArgument("knowledge.bad_date", text=value)
         return day

@@ -12,15 +12,24 @@ from zoneinfo import ZoneInfo
 
 from commands.context import CommandContext, Outgoing, Services
 from commands.errors import BadArgument, NotFound, UserError
-from commands.i18n import t
+from commands.i18n import describe_rule, t
 from commands.permission import Permission
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Link, Reply
-from knowledge.dates import DateError, describe_rule, localize, parse_offsets, parse_when
+from knowledge.dates import (
+    DateError,
+    localize,
+    parse_day,
+    parse_duration,
+    parse_offsets,
+    parse_when,
+    spell_date,
+    spell_datetime,
+    spell_duration,
+)
 from knowledge.meetings.ics import ics_calendar
 from knowledge.meetings.model import DEFAULT_REMINDERS, Firing, Meeting
 from knowledge.meetings.service import MeetingChanges
-from knowledge.timefmt import parse_day, spell_date, spell_datetime, spell_duration
 from knowledge.values import Destination, FiringKind
 
 router = Router()
@@ -55,15 +64,14 @@ def _spell(ctx: CommandContext, moment: datetime) -> str:
 
 
 def _duration(ctx: CommandContext, text: str) -> timedelta:
-    match = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*(min|minuten|minutes|m|h|std|stunden?|hours?)?\s*", text.lower())
-    if not match:
+    """A meeting's length: between five minutes and a day, to the minute."""
+    try:
+        span = parse_duration(text)
+    except DateError:
+        raise BadArgument("meetings.bad_duration", text=text) from None
+    if not timedelta(minutes=5) <= span <= timedelta(days=1):
         raise BadArgument("meetings.bad_duration", text=text)
-    amount = float(match.group(1).replace(",", "."))
-    unit = match.group(2) or "min"
-    minutes = amount * 60 if unit[0] in "hs" else amount
-    if not 5 <= minutes <= 24 * 60:
-        raise BadArgument("meetings.bad_duration", text=text)
-    return timedelta(minutes=round(minutes))
+    return timedelta(minutes=round(span.total_seconds() / 60))
 
 
 async def _meeting(ctx: CommandContext, text: str) -> Meeting:
@@ -177,7 +185,7 @@ async def _create(ctx: CommandContext, text: str) -> Reply:
 
 async def _skip(ctx: CommandContext, ident: str, day_text: str) -> Reply:
     found = await _meeting(ctx, ident)
-    day = parse_day(day_text.strip()) if day_text.strip() else None
+    day = parse_day(day_text, ctx.now.date()) if day_text.strip() else None
     if day is None:
         raise BadArgument("knowledge.bad_date", text=day_text.strip() or "–")
     zone = found.zone

@@ -19,7 +19,7 @@ from commands.render import Bold, Doc, Reply
 from knowledge.meetings.model import ActionItem, Firing, Session
 from knowledge.register.model import parse_short_id
 from knowledge.storage import AlreadyRunning
-from knowledge.timefmt import parse_day, spell_date, spell_datetime, spell_duration
+from knowledge.dates import parse_day, spell_date, spell_datetime, spell_duration
 from knowledge.values import Destination
 
 router = Router()
@@ -49,7 +49,7 @@ async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
     match = re.search(r"\s+(?:bis|until|due)\s+(\S+)\s*$", text)
     due = None
     if match:
-        due = parse_day(match.group(1))
+        due = parse_day(match.group(1), ctx.now.date())
         if due is None:
             raise BadArgument("knowledge.bad_date", text=match.group(1))
         if due < ctx.now.date():

@@ -6,7 +6,7 @@ from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.privacy import as_json, as_markdown
-from knowledge.timefmt import spell_datetime
+from knowledge.dates import spell_datetime
 from knowledge.values import Destination
 
 router = Router()
@@ -23,8 +23,9 @@ router = Router()
 async def my_data(ctx: CommandContext) -> Reply:
     data = await ctx.services.privacy.personal_data(ctx.caller.user_id, ctx.now)
     files = (
-        Attachment("meine-daten.json" if ctx.lang == "de" else "my-data.json", as_json(data).encode(), "application/json"),
-        Attachment("meine-daten.md" if ctx.lang == "de" else "my-data.md", as_markdown(data, ctx.lang).encode(), "text/markdown"),
+        Attachment(t(ctx.lang, "privacy.data_file") + ".json", as_json(data).encode(), "application/json"),
+        Attachment(t(ctx.lang, "privacy.data_file") + ".md", as_markdown(data, t(ctx.lang, "privacy.data_title")).encode(),
+                   "text/markdown"),
     )
     message = Doc().p(t(ctx.lang, "privacy.data_attached")).reply(attachments=files)
     await ctx.services.bot.deliver(Outgoing(Destination.direct(ctx.caller.user_id), message, f"my-data:{ctx.event_id}"))

@@ -31,7 +31,7 @@ from knowledge.register.model import (
     parse_short_id,
     parse_status,
 )
-from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.values import Scope
 
 router = Router()
@@ -319,7 +319,7 @@ async def set_status(ctx: CommandContext, entry_id: str, status: str, details: s
         if word.startswith("@") and ":" in word:
             owner = word
         elif word.casefold() in {"bis", "until", "due"} and i + 1 < len(words):
-            due = parse_day(words[i + 1])
+            due = parse_day(words[i + 1], ctx.now.date())
             if due is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
     updated = await ctx.services.register.set_status(ref, ctx.caller.user_id, ctx.now, chosen, owner=owner, due=due)
@@ -427,7 +427,7 @@ def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> Q
         if word.startswith("#") and len(word) > 1:
             tag = word[1:].lower()
         elif lower in SINCE_WORDS and i + 1 < len(words):
-            day = parse_day(words[i + 1])
+            day = parse_day(words[i + 1], ctx.now.date(), past=True)
             if day is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
             since = datetime.combine(day, time.min, tzinfo=timezone.utc)

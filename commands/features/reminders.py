@@ -10,11 +10,10 @@ from datetime import timedelta
 from commands.context import CommandContext, Outgoing, Services
 from commands.errors import BadArgument, NotFound
 from commands.features.meetings import MAX_TEXT, REST, _number, _spell, _when
-from commands.i18n import t
+from commands.i18n import describe_rule, t
 from commands.permission import Permission
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Reply
-from knowledge.dates import describe_rule
 from knowledge.meetings.model import Firing, ReminderTarget
 from knowledge.values import Destination
 

@@ -17,7 +17,7 @@ from knowledge.directory.model import RoleEntry, Visibility
 from knowledge.meetings.model import Meeting
 from knowledge.register.model import Entry, Kind
 from knowledge.values import Scope
-from knowledge.timefmt import spell_date, spell_datetime
+from knowledge.dates import spell_date, spell_datetime
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATES = {"decided": "beschlossen", "in_progress": "in Umsetzung", "implemented": "umgesetzt", "postponed": "vertagt",

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from knowledge.dates import DateError, describe_rule, localize, next_occurrence, occurrences, parse_offsets, parse_when
+from commands.i18n import describe_rule
+from knowledge.dates import DateError, localize, next_occurrence, occurrences, parse_offsets, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)  # Tuesday, 3 March 2026, 09:00 in Berlin

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from knowledge.register.model import Kind, NewEntry, Status
+from commands.i18n import report_labels
 from knowledge.publishing.report import PeriodError, build_report, from_json, parse_period, rows_from_csv, to_csv, to_html, to_json, to_markdown
 from knowledge.storage import MeetingRepository, RegisterRepository
 from knowledge.values import Scope
@@ -63,8 +64,8 @@ async def test_csv_and_json_read_back_to_the_same_rows(db):
 
 async def test_markdown_and_html_escape_user_text(db):
     report = await seeded_report(db)
-    html = to_html(report, {"hf-a": "Bereich <A>"})
+    html = to_html(report, {"hf-a": "Bereich <A>"}, report_labels("de"))
     assert "&lt;im&gt;" in html and "<im>" not in html and "Bereich &lt;A&gt;" in html
     assert '<html lang="de">' in html and "<caption>" in html
-    markdown = to_markdown(report, {"hf-a": "Bereich A"})
+    markdown = to_markdown(report, {"hf-a": "Bereich A"}, report_labels("de"))
     assert "Fachtag \\<im\\>" in markdown and "### Beschlüsse und Vereinbarungen" in markdown
