@@ -2,6 +2,7 @@
 bot package's part (status, delivery, membership, redaction) given as plain callables."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,11 @@ from knowledge.values import Scope
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@functools.cache
+def synonyms() -> SynonymTable:
+    return SynonymTable.load(ROOT / "config" / "synonyms.yaml")
+
+
 async def _nothing(*_args: object) -> None:
     return None
 
@@ -52,7 +58,7 @@ def make_services(
     prefix: str = "!",
 ) -> Services:
     register = register or RegisterService(RegisterRepository(db))
-    directory = directory or DirectoryService(DirectoryRepository(db), SynonymTable.load(ROOT / "config" / "synonyms.yaml"))
+    directory = directory or DirectoryService(DirectoryRepository(db), synonyms())
     meetings = meetings or MeetingService(MeetingRepository(db))
     minutes = minutes or MinutesService(meetings.repository)
     preferences = Preferences(PreferenceRepository(db))

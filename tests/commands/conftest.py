@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -14,10 +15,11 @@ from knowledge.directory.service import DirectoryService
 from knowledge.register.service import RegisterService
 from knowledge.meetings.minutes import MinutesService
 from knowledge.meetings.service import MeetingService
-from knowledge.storage import DirectoryRepository, MeetingRepository, RegisterRepository
+from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
 from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import copy_database
 from tests.fakes import FakeClock
 from tests.wiring import make_services
 from knowledge.values import Scope
@@ -74,10 +76,42 @@ async def knowledge(sqlite_db):
     return kb
 
 
+@pytest.fixture(scope="session")
+def synonyms() -> SynonymTable:
+    """Read once per session: the lookup engine only reads it."""
+    return SynonymTable.load(ROOT / "config" / "synonyms.yaml")
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template, tmp_path_factory, synonyms) -> Path:
+    """The migrated template with the fictional demo network's directory imported (as of the
+    fake clock's start), made once per session."""
+    path = tmp_path_factory.mktemp("demo") / "lotse.db"
+
+    async def seed() -> None:
+        database = Database(copy_database(sqlite_template, path))
+        await database.open()
+        service = DirectoryService(DirectoryRepository(database), synonyms)
+        await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", FakeClock()())
+        await database.close()
+
+    asyncio.run(seed())
+    return path
+
+
 @pytest.fixture
-async def directory(sqlite_db, clock):
-    service = DirectoryService(DirectoryRepository(sqlite_db), SynonymTable.load(ROOT / "config" / "synonyms.yaml"))
-    await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", clock())
+async def sqlite_db(tmp_path, demo_template):
+    """The command tier's database: a copy of the demo template."""
+    database = Database(copy_database(demo_template, tmp_path / "lotse.db"))
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def directory(sqlite_db, synonyms):
+    service = DirectoryService(DirectoryRepository(sqlite_db), synonyms)
+    await service.load()
     return service
 
 
