@@ -22,11 +22,11 @@ import psutil
 
 from bench.common import RESULTS
 from commands import build_registry
-from commands.features import digest as digests
 from commands.context import BotStatus, Services
+from commands.features import digest as digests
 from commands.registry import CommandWords
-from knowledge.register.service import RegisterService
 from knowledge.register.model import Kind, NewEntry
+from knowledge.register.service import RegisterService
 from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
 from knowledge.values import Scope
 

@@ -23,10 +23,10 @@ from pathlib import Path
 import psutil
 
 from bench.common import RESULTS, summary
-from knowledge.directory.model import RoleEntry, RoleStatus
 from knowledge.directory.files import read_file
 from knowledge.directory.lookup import LookupEngine
 from knowledge.directory.lookup_eval import evaluate
+from knowledge.directory.model import RoleEntry, RoleStatus
 from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,8 +29,8 @@ from bench.common import RESULTS, summary
 from commands import build_registry
 from commands.context import BotStatus, RoomInfo, Services
 from commands.dispatcher import AccessPolicy, Dispatcher, Incoming
-from knowledge.register.service import RegisterService
 from knowledge.register.model import Kind, NewEntry, Status
+from knowledge.register.service import RegisterService
 from knowledge.storage import Database, PreferenceRepository, RegisterRepository
 from knowledge.values import Scope
 

@@ -102,8 +102,8 @@ def cmd_health(args) -> int:
 async def with_stores(config, action):
     """Open the configured database, run `action(register, meetings, directory)`, close it."""
     from knowledge.directory.service import DirectoryService
-    from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
     from knowledge.directory.synonyms import SynonymTable
+    from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
 
     db = Database(config.database_url)
     await db.open()

@@ -235,7 +235,7 @@ class Lotse:
                 log.warning("homeserver not reachable (%s); retrying in %.1f s", exc, delay)
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         else:
             return False

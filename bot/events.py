@@ -34,8 +34,8 @@ from commands.context import Quoted, RoomInfo
 from commands.dispatcher import Dispatcher, Incoming
 from commands.i18n import t
 from commands.render import text_reply
-from knowledge.register.service import RegisterService
 from knowledge.meetings.minutes import MinutesService
+from knowledge.register.service import RegisterService
 from knowledge.storage import BotStateRepository
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import yaml
 from babel import Locale

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from commands.features import digest, meetings, minutes, reminders
 from commands.context import Outgoing, Services
+from commands.features import digest, meetings, minutes, reminders
 from knowledge.meetings.model import Firing
 from knowledge.values import FiringKind
 

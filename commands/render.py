@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Link:
     text: str
 
 
-Inline = Union[str, Bold, Code, Link]
+Inline = str | Bold | Code | Link
 
 
 def _plain(part: Inline) -> str:
@@ -77,12 +76,12 @@ class Doc:
         self._plain: list[str] = []
         self._html: list[str] = []
 
-    def p(self, *parts: Inline) -> "Doc":
+    def p(self, *parts: Inline) -> Doc:
         self._plain.append("".join(_plain(p) for p in parts))
         self._html.append("<p>" + "".join(_html(p) for p in parts) + "</p>")
         return self
 
-    def ul(self, items: list[tuple[Inline, ...] | Inline]) -> "Doc":
+    def ul(self, items: list[tuple[Inline, ...] | Inline]) -> Doc:
         rows = [item if isinstance(item, tuple) else (item,) for item in items]
         if not rows:
             return self

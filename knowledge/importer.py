@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from dateutil.rrule import rrulestr
 from icalendar import vDuration
 
 from knowledge.dates import localize
-from knowledge.register.service import RegisterService
 from knowledge.register.model import MAX_TEXT, MAX_URL, Kind, NewEntry, parse_status
+from knowledge.register.service import RegisterService
 from knowledge.values import Scope
 
 IMPORTER = "import"
@@ -219,7 +219,7 @@ def parse_meetings(path: Path, rooms: dict[str, Scope]) -> list[MeetingImport]:
         where = f"{path}: meetings[{i}] ({item.get('id', '?') if isinstance(item, dict) else '?'})"
 
         def problem(field: str, text: str) -> None:
-            problems.append(f"{where}, field '{field}': {text}")
+            problems.append(f"{where}, field '{field}': {text}")  # noqa: B023 - called within the same iteration
 
         if not isinstance(item, dict):
             problems.append(f"{where}: must be a mapping")
@@ -244,7 +244,7 @@ def parse_meetings(path: Path, rooms: dict[str, Scope]) -> list[MeetingImport]:
         rule = item.get("rrule")
         if rule:
             try:
-                rrulestr(str(rule), dtstart=datetime(2026, 1, 1))
+                rrulestr(str(rule), dtstart=datetime(2026, 1, 1))  # noqa: DTZ001 - only checks that the rule parses
             except (ValueError, TypeError):
                 problem("rrule", f"'{rule}' is not a valid RRULE")
         try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any
 
 from knowledge.directory.model import RoleStatus

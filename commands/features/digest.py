@@ -14,10 +14,10 @@ from commands.errors import BadArgument
 from commands.i18n import report_labels, t
 from commands.registry import Arg, CommandWords, Router
 from commands.render import Attachment, Bold, Doc, Reply
-from knowledge.publishing.digest import WEEK, Digest, merge
-from knowledge.meetings.model import Firing
-from knowledge.publishing.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
 from knowledge.dates import spell_date, spell_datetime
+from knowledge.meetings.model import Firing
+from knowledge.publishing.digest import WEEK, Digest, merge
+from knowledge.publishing.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
 from knowledge.values import DestinationKind, Scope
 
 router = Router()
@@ -208,8 +208,10 @@ def _prepend_late(reply: Reply, lang: str) -> Reply:
     aliases={"de": ("bericht",)},
     args=(Arg("which", label={"de": "Bereich Zeitraum", "en": "area period"}, rest=True, required=False),),
     help={
-        "de": "Bericht zum Landesintegrationskonzept (LIK) als Markdown, HTML, CSV und JSON: „!bericht hf-gesundheit Q3 2026“. Ohne Angaben: alle Bereiche, dieses Jahr.",
-        "en": "Report on the state integration concept (LIK) as Markdown, HTML, CSV and JSON: “!report hf-gesundheit Q3 2026”. Without details: all areas, this year.",
+        "de": "Bericht zum Landesintegrationskonzept (LIK) als Markdown, HTML, CSV und JSON: „!bericht hf-gesundheit Q3 "
+              "2026“. Ohne Angaben: alle Bereiche, dieses Jahr.",
+        "en": "Report on the state integration concept (LIK) as Markdown, HTML, CSV and JSON: “!report hf-gesundheit Q3 "
+              "2026”. Without details: all areas, this year.",
     },
     permission=Permission.COORDINATOR,
 )

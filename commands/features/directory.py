@@ -8,10 +8,10 @@ from commands.errors import BadArgument, NotFound
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Link, Reply
-from knowledge.directory.model import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
+from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.directory.files import STATUS_ALIASES
 from knowledge.directory.lookup import UnknownLanguage
-from knowledge.dates import parse_day, spell_date, spell_datetime
+from knowledge.directory.model import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
 from knowledge.upkeep import DirectoryKeeping
 from knowledge.values import Destination
 

@@ -16,10 +16,10 @@ from commands.features.register import record_note
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Reply
+from knowledge.dates import parse_day, spell_date, spell_datetime, spell_duration
 from knowledge.meetings.model import ActionItem, Firing, Session
 from knowledge.register.model import parse_short_id
 from knowledge.storage import AlreadyRunning
-from knowledge.dates import parse_day, spell_date, spell_datetime, spell_duration
 from knowledge.values import Destination
 
 router = Router()
@@ -36,7 +36,8 @@ def _action_line(ctx: CommandContext, item: ActionItem) -> tuple:
 @router.command(
     "action",
     aliases={"de": ("aufgabe",)},
-    args=(Arg("owner", label={"de": "@wer", "en": "@who"}, required=False), Arg("text", label={"de": "Aufgabe [bis DATUM]", "en": "task [until DATE]"}, rest=True, required=False)),
+    args=(Arg("owner", label={"de": "@wer", "en": "@who"}, required=False),
+          Arg("text", label={"de": "Aufgabe [bis DATUM]", "en": "task [until DATE]"}, rest=True, required=False)),
     help={
         "de": "Hält eine Aufgabe fest: „!aufgabe @wer Einladung verschicken bis 1.12.2026“. In einer Sitzung kommt sie ins Protokoll.",
         "en": "Records an action item: “!action @who send the invitation until 2026-12-01”. During a session it goes into the minutes.",
@@ -249,7 +250,8 @@ async def endmeeting(ctx: CommandContext) -> Reply:
 @router.command(
     "info",
     args=(Arg("text", label={"de": "Text", "en": "text"}, rest=True, required=False),),
-    help={"de": "Hält eine Information fest; in einer Sitzung kommt sie ins Protokoll.", "en": "Records a piece of information; during a session it goes into the minutes."},
+    help={"de": "Hält eine Information fest; in einer Sitzung kommt sie ins Protokoll.",
+          "en": "Records a piece of information; during a session it goes into the minutes."},
 )
 async def info(ctx: CommandContext, text: str) -> Reply:
     return await record_note(ctx, text, minutes_kind="info")

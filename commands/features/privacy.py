@@ -5,8 +5,8 @@ from commands.context import CommandContext, Outgoing, Permission
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
-from knowledge.privacy import as_json, as_markdown
 from knowledge.dates import spell_datetime
+from knowledge.privacy import as_json, as_markdown
 from knowledge.values import Destination
 
 router = Router()

@@ -16,6 +16,7 @@ from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Link, Reply
+from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.register.model import (
     MAX_TAGS,
     MAX_TEXT,
@@ -31,7 +32,6 @@ from knowledge.register.model import (
     parse_short_id,
     parse_status,
 )
-from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.values import Scope
 
 router = Router()
@@ -298,10 +298,13 @@ def _valid_statuses(lang: str) -> str:
 @router.command(
     "set-status",
     aliases={"de": ("stand",)},
-    args=(ENTRY_ID, Arg("status", label={"de": "Stand", "en": "status"}), Arg("details", label={"de": "bis DATUM @wer", "en": "until DATE @who"}, rest=True, required=False)),
+    args=(ENTRY_ID, Arg("status", label={"de": "Stand", "en": "status"}),
+          Arg("details", label={"de": "bis DATUM @wer", "en": "until DATE @who"}, rest=True, required=False)),
     help={
-        "de": "Setzt den Stand eines Beschlusses, z. B. „!stand B-12 umgesetzt“. Optional: „bis 31.12.2026“ und „@wer“ als verantwortliche Person. Darf, wer ihn festgehalten hat, und die Koordination.",
-        "en": "Sets the status of a decision, e.g. “!set-status B-12 implemented”. Optional: “until 2026-12-31” and “@who” as the person responsible. For whoever recorded it, and coordinators.",
+        "de": "Setzt den Stand eines Beschlusses, z. B. „!stand B-12 umgesetzt“. Optional: „bis 31.12.2026“ und „@wer“ als "
+              "verantwortliche Person. Darf, wer ihn festgehalten hat, und die Koordination.",
+        "en": "Sets the status of a decision, e.g. “!set-status B-12 implemented”. Optional: “until 2026-12-31” and “@who” "
+              "as the person responsible. For whoever recorded it, and coordinators.",
     },
 )
 async def set_status(ctx: CommandContext, entry_id: str, status: str, details: str) -> Reply:
@@ -517,7 +520,8 @@ async def search(ctx: CommandContext, text: str) -> Reply:
     return await _page(ctx, Query(kinds=(), scopes=None, search=text), 0)
 
 
-@router.command("more", aliases={"de": ("mehr",)}, help={"de": "Zeigt die nächsten Treffer der letzten Liste oder Suche.", "en": "Shows the next results of the last list or search."})
+@router.command("more", aliases={"de": ("mehr",)}, help={"de": "Zeigt die nächsten Treffer der letzten Liste oder Suche.",
+                                                         "en": "Shows the next results of the last list or search."})
 async def more(ctx: CommandContext) -> Reply:
     saved = await ctx.services.register.last_listing(ctx.caller.user_id, ctx.room.room_id)
     if saved is None:

@@ -20,8 +20,10 @@ from knowledge.values import Destination
 router = Router()
 
 REMIND_HELP = {
-    "de": "Erinnert dich, den Raum oder alle: „!erinnere mich morgen 9 Uhr | Protokoll schicken“, „!erinnere hier jeden Montag 9 Uhr | Wochenplan“. „alle“ (mit @room) nur für die Koordination.",
-    "en": "Reminds you, the room or everyone: “!remind me tomorrow 9am | send the minutes”, “!remind here every Monday 9am | weekly plan”. “everyone” (with @room) is for coordinators.",
+    "de": "Erinnert dich, den Raum oder alle: „!erinnere mich morgen 9 Uhr | Protokoll schicken“, „!erinnere hier jeden "
+          "Montag 9 Uhr | Wochenplan“. „alle“ (mit @room) nur für die Koordination.",
+    "en": "Reminds you, the room or everyone: “!remind me tomorrow 9am | send the minutes”, “!remind here every Monday "
+          "9am | weekly plan”. “everyone” (with @room) is for coordinators.",
 }
 WHEN_TEXT = Arg("text", label={"de": "Zeit | Text", "en": "time | text"}, rest=True, required=False)
 

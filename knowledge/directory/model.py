@@ -74,7 +74,7 @@ class RoleEntry:
     funding_reminded: bool = False
     confirmation_requested: date | None = None
 
-    def with_changes(self, **values) -> "RoleEntry":
+    def with_changes(self, **values) -> RoleEntry:
         return replace(self, **values)
 
     def needs_confirmation(self, today: date, every_days: int) -> bool:

@@ -5,11 +5,11 @@ from datetime import datetime
 
 from babel import Locale
 
-from knowledge.directory.model import LookupResult, RoleEntry, RoleNotFound, RoleStatus
 from knowledge.directory.files import DirectoryImportError
 from knowledge.directory.lookup import LookupEngine
-from knowledge.storage import DirectoryRepository
+from knowledge.directory.model import LookupResult, RoleEntry, RoleNotFound, RoleStatus
 from knowledge.directory.synonyms import SynonymTable
+from knowledge.storage import DirectoryRepository
 
 
 class DirectoryService:

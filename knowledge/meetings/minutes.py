@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from knowledge.meetings.model import Session, SessionItem
-from knowledge.values import Scope
 from knowledge.storage import MeetingRepository
+from knowledge.values import Scope
 
 
 class MinutesService:

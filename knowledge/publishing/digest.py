@@ -9,13 +9,13 @@ from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from knowledge.dates import occurrences
+from knowledge.directory.model import RoleEntry, RoleStatus
 from knowledge.directory.service import DirectoryService
+from knowledge.meetings.model import ActionItem, Firing, Meeting
 from knowledge.meetings.service import MeetingService
 from knowledge.preferences import Preferences
-from knowledge.register.service import RegisterService
-from knowledge.directory.model import RoleEntry, RoleStatus
-from knowledge.meetings.model import ActionItem, Firing, Meeting
 from knowledge.register.model import Entry
+from knowledge.register.service import RegisterService
 from knowledge.values import Destination, DestinationKind, FiringKind, Scope, ScopeKind
 
 LOOKAHEAD = timedelta(days=14)

@@ -6,22 +6,21 @@ CSV and JSON. CSV and JSON read back to the same rows.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from knowledge.dates import parse_day
 from knowledge.register.model import Kind
 from knowledge.values import Scope
-from knowledge.dates import parse_day
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)

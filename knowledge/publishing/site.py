@@ -13,11 +13,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from knowledge.dates import spell_date, spell_datetime
 from knowledge.directory.model import RoleEntry, Visibility
 from knowledge.meetings.model import Meeting
 from knowledge.register.model import Entry, Kind
 from knowledge.values import Scope
-from knowledge.dates import spell_date, spell_datetime
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATES = {"decided": "beschlossen", "in_progress": "in Umsetzung", "implemented": "umgesetzt", "postponed": "vertagt",
@@ -49,7 +49,7 @@ class Area:
 async def publish(*, out: Path, network: str, handlungsfelder: list[tuple[str, str, tuple[str, ...]]], register, meetings,
                   roles: list[RoleEntry], now: datetime, timezone: str, ics: bytes) -> list[Path]:
     """Write the site into `out`. `handlungsfelder`: (id, German name, LIK ids)."""
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - run once from the command line, nothing else waits
     public_roles = [r for r in roles if r.visibility is Visibility.PUBLIC]
     areas = []
     for hf_id, name, lik in handlungsfelder:

@@ -6,18 +6,17 @@ from datetime import timedelta
 import pytest
 from nio import AsyncClient, SyncResponse
 
-from bot.events import EventHandler, InvitePolicy, RoomDirectory
+from bot.events import EventHandler, InvitePolicy, RoomDirectory, strip_reply_fallback
 from bot.matrix import transaction_id
 from commands import build_registry
 from commands.context import BotStatus, NetworkInfo
 from commands.dispatcher import AccessPolicy, Dispatcher
-from bot.events import strip_reply_fallback
-from knowledge.register.service import RegisterService
 from knowledge.register.model import Kind
+from knowledge.register.service import RegisterService
 from knowledge.storage import BotStateRepository, RegisterRepository
+from knowledge.values import Scope
 from tests.fakes import FakeClock, FakeMatrixClient, server_error
 from tests.wiring import make_services
-from knowledge.values import Scope
 
 BOT = "@lotse:example.org"
 ANNA = "@anna:example.org"

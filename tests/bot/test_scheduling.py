@@ -10,8 +10,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.scheduling import JOB_PREFIX, WATERMARK_KEY, Planner
 from knowledge.meetings.model import ReminderTarget
 from knowledge.storage import BotStateRepository, MeetingRepository
-from tests.fakes import FakeClock
 from knowledge.values import Scope
+from tests.fakes import FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -2,27 +2,26 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from commands import build_registry
 from commands.context import BotStatus, NetworkInfo, RoomInfo
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
-from pathlib import Path
-
 from knowledge.directory.files import read_file
 from knowledge.directory.service import DirectoryService
-from knowledge.register.service import RegisterService
+from knowledge.directory.synonyms import SynonymTable
 from knowledge.meetings.minutes import MinutesService
 from knowledge.meetings.service import MeetingService
+from knowledge.register.service import RegisterService
 from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
-from knowledge.directory.synonyms import SynonymTable
-
-ROOT = Path(__file__).resolve().parents[2]
+from knowledge.values import Scope
 from tests.conftest import copy_database
 from tests.fakes import FakeClock
 from tests.wiring import make_services
-from knowledge.values import Scope
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ROOM = RoomInfo(room_id="!hf:example.org", name="HF Gesundheit", is_direct=False, handlungsfeld="hf-gesundheit")
 ARBEIT = RoomInfo(room_id="!arbeit:example.org", name="HF Arbeit", is_direct=False, handlungsfeld="hf-arbeit")

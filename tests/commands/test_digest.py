@@ -7,13 +7,12 @@ from zoneinfo import ZoneInfo
 
 from commands.features import digest as digests
 from commands.features.digest import MAX_EVENT_CHARS
-from knowledge.publishing.digest import DigestTarget, digest_firings
-from knowledge.meetings.model import Firing
-from tests.commands.conftest import ARBEIT, DM, KOORD
-from knowledge.values import Destination, FiringKind, Scope
 from knowledge.directory.service import DirectoryService
-from knowledge.publishing.digest import DigestBatch, DigestService
+from knowledge.meetings.model import Firing
+from knowledge.publishing.digest import DigestBatch, DigestService, DigestTarget, digest_firings
 from knowledge.storage import DirectoryRepository
+from knowledge.values import Destination, FiringKind, Scope
+from tests.commands.conftest import ARBEIT, DM, KOORD
 
 GESUNDHEIT = Scope.handlungsfeld("hf-gesundheit")
 

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 from commands.features import directory as jobs
 from knowledge.directory.model import RoleStatus
-from tests.commands.conftest import DM
 from knowledge.values import Destination
+from tests.commands.conftest import DM
 
 ANNA, KOORDINATORIN = "@anna:example.org", "@koord:example.org"
 

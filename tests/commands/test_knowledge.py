@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from commands.context import Quoted
 from knowledge.register.model import Kind, Status
-from tests.commands.conftest import ARBEIT, DM, KOORD, ROOM
 from knowledge.values import Scope
+from tests.commands.conftest import ARBEIT, DM, KOORD, ROOM
 
 ANNA, BEN, KOORDINATORIN = "@anna:example.org", "@ben:example.org", "@koord:example.org"
 

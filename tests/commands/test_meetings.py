@@ -7,8 +7,8 @@ from icalendar import Calendar
 
 from commands.posts import render_post as render_firing
 from knowledge.meetings.model import meeting_firings, reminder_firings
-from tests.commands.conftest import ARBEIT, DM
 from knowledge.values import Destination, Scope
+from tests.commands.conftest import ARBEIT, DM
 from tests.wiring import with_network
 
 KOORD = "@koord:example.org"

@@ -9,8 +9,8 @@ import pytest
 from knowledge.directory.model import RoleStatus
 from knowledge.register.model import Kind
 from knowledge.storage import AuditRepository
-from tests.commands.conftest import DM
 from knowledge.values import Destination
+from tests.commands.conftest import DM
 
 FELIX = "@f.nguyen:integration.example"  # holds p10 in the demo directory
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.meetings.ics import ics_calendar
 from knowledge.directory.model import RoleEntry, Visibility
-from knowledge.register.model import Kind, NewEntry
+from knowledge.meetings.ics import ics_calendar
 from knowledge.publishing.site import public_meetings, publish
+from knowledge.register.model import Kind, NewEntry
 from knowledge.storage import Database, MeetingRepository, RegisterRepository
 from knowledge.values import Scope
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import string
 
-from commands.i18n import catalogue, t
 from commands import build_registry
+from commands.i18n import catalogue, t
 
 
 def placeholders(message) -> set[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.importer import ImportProblems, import_knowledge
-from knowledge.register.service import RegisterService
 from knowledge.register.model import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
+from knowledge.register.service import RegisterService
 from knowledge.storage import RegisterRepository
 from knowledge.values import Scope
 

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from knowledge.register.model import Kind, NewEntry, Status
 from commands.i18n import report_labels
 from knowledge.publishing.report import PeriodError, build_report, from_json, parse_period, rows_from_csv, to_csv, to_html, to_json, to_markdown
+from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.storage import MeetingRepository, RegisterRepository
 from knowledge.values import Scope
 
