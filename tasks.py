@@ -72,7 +72,7 @@ def prepare() -> dict[str, str]:
 def lint(python: str, env: dict[str, str]) -> bool:
     """ruff (style, imports, asyncio and datetime pitfalls) and mypy (strict on knowledge/ and
     commands/), configured in pyproject.toml; part of the test command, and so of CI."""
-    for step in (["ruff", "check", "."],):
+    for step in (["ruff", "check", "."], ["mypy"]):
         print(f"== {' '.join(step)}", flush=True)
         if subprocess.run([python, "-m", *step], cwd=ROOT, env=env).returncode != 0:
             return False

@@ -6,6 +6,7 @@ lists), never from strings. No tables, no information only in emoji or colour.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -26,6 +27,7 @@ class Link:
 
 
 Inline = str | Bold | Code | Link
+Item = tuple[Inline, ...] | Inline  # one list item: a text, or parts of one
 
 
 def _plain(part: Inline) -> str:
@@ -81,7 +83,7 @@ class Doc:
         self._html.append("<p>" + "".join(_html(p) for p in parts) + "</p>")
         return self
 
-    def ul(self, items: list[tuple[Inline, ...] | Inline]) -> Doc:
+    def ul(self, items: Sequence[Item]) -> Doc:
         rows = [item if isinstance(item, tuple) else (item,) for item in items]
         if not rows:
             return self

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_timedelta
@@ -234,7 +235,7 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo, allow_past: bool = Fals
         amount, unit = int(relative.group(1)), UNITS.get(relative.group(2))
         if unit is None:
             raise DateError("unknown_words", words=relative.group(2))
-        start = (now + relativedelta(**{unit: amount})).astimezone(zone)
+        start = (now + relativedelta(**{unit: amount})).astimezone(zone)  # type: ignore[arg-type]  # kwargs by unit name
         return When(start.replace(second=0, microsecond=0))
     at = _parse_time(tokens)
     if recurrence is not None:
@@ -257,7 +258,7 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo, allow_past: bool = Fals
         raise DateError("not_understood", text=raw)
     if day is None:
         day = local_now.date()
-        if at <= local_now.time().replace(tzinfo=None):
+        if at is not None and at <= local_now.time().replace(tzinfo=None):
             day += timedelta(days=1)  # "14 Uhr" after 14:00 means tomorrow
     if at is None:
         return _check_future(When(localize(datetime.combine(day, time(9, 0)), zone), has_time=False), now, allow_past, day_only=True)
@@ -443,7 +444,7 @@ def spell_duration(span: timedelta, lang: str) -> str:
     minutes = int(span.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    units = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    units: list[tuple[int, Literal["day", "hour", "minute"]]] = [(days, "day"), (hours, "hour"), (minutes, "minute")]
     parts = [format_timedelta(timedelta(**{f"{unit}s": amount}), granularity=unit, threshold=10**9, locale=lang)
              for amount, unit in units if amount][:2]
     if not parts:

@@ -64,7 +64,7 @@ async def personal_data(stores: PrivacyService, user_id: str, now: datetime) -> 
     }
 
 
-def as_json(data: dict) -> str:
+def as_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 

@@ -6,14 +6,15 @@ pointer to the full list, never cut in the middle of an item.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from commands.context import CommandContext, Outgoing, Permission, Services
+from commands.context import CommandContext, Outgoing, Services
 from commands.errors import BadArgument
 from commands.i18n import report_labels, t
+from commands.permission import Permission
 from commands.registry import Arg, CommandWords, Router
-from commands.render import Attachment, Bold, Doc, Reply
+from commands.render import Attachment, Bold, Doc, Item, Reply
 from knowledge.dates import spell_date, spell_datetime
 from knowledge.meetings.model import Firing
 from knowledge.publishing.digest import WEEK, Digest, merge
@@ -39,7 +40,7 @@ def render(lang: str, tz: str, digest: Digest, title: str, words: CommandWords, 
     return reply
 
 
-def _section(doc: Doc, heading: str, rows: list, limit: int, more, total: int | None = None) -> None:
+def _section(doc: Doc, heading: str, rows: Sequence[Item], limit: int, more: Callable[[int], str], total: int | None = None) -> None:
     """A heading and at most `limit` whole items; `more(count)` says how many were left out."""
     total = len(rows) if total is None else total
     if not total:
@@ -53,7 +54,7 @@ def _section(doc: Doc, heading: str, rows: list, limit: int, more, total: int | 
 def _render(lang: str, tz: str, d: Digest, title: str, words: CommandWords, limit: int) -> Reply:
     doc = Doc().p(Bold(title))
     doc.p(t(lang, "digest.period", start=spell_date(d.start.date(), lang), end=spell_date((d.end - timedelta(seconds=1)).date(), lang)))
-    def pointer(command: str):
+    def pointer(command: str) -> Callable[[int], str]:
         return lambda count: t(lang, "digest.more", count=count, command=words(lang, command))
 
     more = pointer("decisions")
@@ -68,7 +69,7 @@ def _render(lang: str, tz: str, d: Digest, title: str, words: CommandWords, limi
              pointer("links"), d.total("new_links"))
     tasks = pointer("tasks all")
     _section(doc, t(lang, "digest.overdue_actions"),
-             [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner} – " + t(lang, "meetings.due", date=spell_date(a.due, lang)))
+             [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner} – " + t(lang, "meetings.due", date=spell_date(a.due, lang) if a.due else "–"))
               for a in d.overdue_actions], limit, tasks)
     _section(doc, t(lang, "digest.open_actions"),
              [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner}" + (" – " + t(lang, "meetings.due", date=spell_date(a.due, lang)) if a.due else ""))

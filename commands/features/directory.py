@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from commands.context import CommandContext, Outgoing, Permission, Services
+from commands.context import CommandContext, Outgoing, Services
 from commands.errors import BadArgument, NotFound
 from commands.i18n import t
+from commands.permission import Permission
 from commands.registry import Arg, Router
-from commands.render import Bold, Doc, Link, Reply
+from commands.render import Bold, Doc, Inline, Item, Link, Reply
 from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.directory.files import STATUS_ALIASES
 from knowledge.directory.lookup import UnknownLanguage
@@ -33,7 +35,7 @@ def entry_block(ctx: CommandContext, entry: RoleEntry, doc: Doc, matched_topic: 
     """One role, accessibly: a bold heading line and a list of facts."""
     lang, directory = ctx.lang, ctx.services.directory
     doc.p(Bold(entry.role), " – ", entry.organisation)
-    facts: list = []
+    facts: list[Item] = []
     if matched_topic:
         facts.append(t(lang, "directory.topic", topic=directory.topic_name(matched_topic, lang)))
     if entry.status is RoleStatus.VACANT or not entry.person:
@@ -43,7 +45,7 @@ def entry_block(ctx: CommandContext, entry: RoleEntry, doc: Doc, matched_topic: 
         facts.append(t(lang, "directory.person", person=entry.person))
     if entry.status is RoleStatus.LEFT:
         facts.append(t(lang, "directory.left"))
-    contact: list = []
+    contact: list[Inline] = []
     if entry.email:
         contact += [Link(f"mailto:{entry.email}", entry.email)]
     if entry.phone:
@@ -94,14 +96,14 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
         if result.topics:
             doc.p(t(lang, "directory.answer_title", topic=topic_names[0]))
         else:
-            doc.p(t(lang, "directory.speakers_title", language=directory.language_name(result.language, lang)))
+            doc.p(t(lang, "directory.speakers_title", language=directory.language_name(result.language or "", lang)))
         for match in result.matches:
             entry_block(ctx, match.entry, doc)
         return doc.reply()
     if result.kind == "ambiguous":
         doc = Doc().p(t(lang, "directory.ambiguous_title", topics=", ".join(topic_names)))
         doc.ul([
-            (Bold(directory.topic_name(m.topic, lang)), ": ", _role_label(m.entry), ", ", m.entry.organisation,
+            (Bold(directory.topic_name(m.topic or "", lang)), ": ", _role_label(m.entry), ", ", m.entry.organisation,
              f" ({m.entry.id})")
             for m in result.matches
         ])
@@ -197,7 +199,7 @@ async def open_questions(ctx: CommandContext) -> Reply:
     return doc.reply()
 
 
-def _parse_value(ctx: CommandContext, field: str, value: str):
+def _parse_value(ctx: CommandContext, field: str, value: str) -> Any:
     if field in LIST_FIELDS:
         return tuple(v.strip() for v in value.replace(",", ";").split(";") if v.strip())
     if field == "funded_until":

@@ -15,9 +15,10 @@ from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import describe_rule, t
 from commands.permission import Permission
 from commands.registry import Arg, Router
-from commands.render import Attachment, Bold, Doc, Link, Reply
+from commands.render import Attachment, Bold, Doc, Item, Link, Reply
 from knowledge.dates import (
     DateError,
+    When,
     localize,
     parse_day,
     parse_duration,
@@ -44,7 +45,7 @@ def _zone(ctx: CommandContext) -> ZoneInfo:
     return ZoneInfo(ctx.services.network.timezone)
 
 
-def _when(ctx: CommandContext, text: str, allow_past: bool = False):
+def _when(ctx: CommandContext, text: str, allow_past: bool = False) -> When:
     try:
         return parse_when(text, ctx.now, _zone(ctx), allow_past=allow_past)
     except DateError as exc:
@@ -82,8 +83,8 @@ async def _meeting(ctx: CommandContext, text: str) -> Meeting:
     return found
 
 
-def meeting_facts(ctx_lang: str, tz: str, meeting: Meeting, occurrence: datetime | None) -> list:
-    facts: list = []
+def meeting_facts(ctx_lang: str, tz: str, meeting: Meeting, occurrence: datetime | None) -> list[Item]:
+    facts: list[Item] = []
     if occurrence:
         facts.append(t(ctx_lang, "meetings.when", when=spell_datetime(occurrence, ctx_lang, tz),
                        duration=spell_duration(meeting.duration, ctx_lang)))

@@ -15,7 +15,7 @@ from commands.features.meetings import MAX_TEXT, MAX_TITLE, SHORT, _meeting, _nu
 from commands.features.register import record_note
 from commands.i18n import t
 from commands.registry import Arg, Router
-from commands.render import Bold, Doc, Reply
+from commands.render import Bold, Doc, Inline, Reply
 from knowledge.dates import parse_day, spell_date, spell_datetime, spell_duration
 from knowledge.meetings.model import ActionItem, Firing, Session
 from knowledge.register.model import parse_short_id
@@ -24,8 +24,8 @@ from knowledge.values import Destination
 
 router = Router()
 
-def _action_line(ctx: CommandContext, item: ActionItem) -> tuple:
-    parts: list = [Bold(item.short_id), f" {item.text} – {item.owner}"]
+def _action_line(ctx: CommandContext, item: ActionItem) -> tuple[Inline, ...]:
+    parts: list[Inline] = [Bold(item.short_id), f" {item.text} – {item.owner}"]
     if item.due:
         parts.append(" – " + t(ctx.lang, "meetings.due", date=spell_date(item.due, ctx.lang)))
         if item.overdue(ctx.now.date()):

@@ -1,8 +1,9 @@
 """Data protection in chat: what Lotse stores about me, forgetting me, and who changed what."""
 from __future__ import annotations
 
-from commands.context import CommandContext, Outgoing, Permission
+from commands.context import CommandContext, Outgoing
 from commands.i18n import t
+from commands.permission import Permission
 from commands.registry import Arg, Router
 from commands.render import Attachment, Bold, Doc, Reply
 from knowledge.dates import spell_datetime

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timezone
+from typing import Any
 
-from commands.context import CommandContext, Permission
+from commands.context import CommandContext
 from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
+from commands.permission import Permission
 from commands.registry import Arg, Router
-from commands.render import Bold, Doc, Link, Reply
+from commands.render import Bold, Doc, Inline, Item, Link, Reply
 from knowledge.dates import parse_day, spell_date, spell_datetime
 from knowledge.register.model import (
     MAX_TAGS,
@@ -102,7 +104,7 @@ def parse_recording(ctx: CommandContext, raw: str) -> Parsed:
     return Parsed(text=text, tags=tags, lik=lik, scope=scope)
 
 
-def _source(ctx: CommandContext) -> dict:
+def _source(ctx: CommandContext) -> dict[str, str]:
     """Where the recorded text comes from: the replied-to message, with credit and permalink."""
     quoted = ctx.reply_to
     if quoted is None:
@@ -114,7 +116,7 @@ def _source(ctx: CommandContext) -> dict:
     }
 
 
-def _new_entry(ctx: CommandContext, kind: Kind, parsed: Parsed, **extra) -> NewEntry:
+def _new_entry(ctx: CommandContext, kind: Kind, parsed: Parsed, **extra: Any) -> NewEntry:
     return NewEntry(
         kind=kind,
         scope=parsed.scope,
@@ -408,8 +410,8 @@ async def make_internal(ctx: CommandContext, entry_id: str) -> Reply:
 
 
 
-def _line(ctx: CommandContext, entry: Entry) -> tuple:
-    parts: list = [Bold(entry.short_id), " "]
+def _line(ctx: CommandContext, entry: Entry) -> tuple[Inline, ...]:
+    parts: list[Inline] = [Bold(entry.short_id), " "]
     if entry.status:
         parts.append(f"({_status_name(ctx.lang, entry.status)}) ")
     parts.append(_preview(entry.headline))
@@ -543,7 +545,7 @@ async def show(ctx: CommandContext, entry_id: str) -> Reply:
     doc = Doc().p(Bold(f"{_kind_name(lang, entry.kind)} {entry.short_id}"), ": ", entry.title or entry.text)
     if entry.title and entry.text != entry.title:
         doc.p(entry.text)
-    facts: list = []
+    facts: list[Item] = []
     if entry.url:
         facts.append((Link(entry.url, entry.url),))
     if entry.status:
@@ -582,12 +584,12 @@ async def _chain(ctx: CommandContext, entry: Entry) -> list[str]:
     for _ in range(50):
         if not current.supersedes:
             break
-        current = await kb.get(*parse_short_id(current.supersedes))
+        current = await kb.get(*_parse_id(current.supersedes))
         chain.insert(0, current.short_id)
     current = entry
     for _ in range(50):
         if not current.superseded_by:
             break
-        current = await kb.get(*parse_short_id(current.superseded_by))
+        current = await kb.get(*_parse_id(current.superseded_by))
         chain.append(current.short_id)
     return chain

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from babel import Locale
 
@@ -41,7 +42,7 @@ class DirectoryService:
         self.engine.upsert(entry)
         return entry
 
-    async def update(self, entry_id: str, by: str, at: datetime, action: str, **values) -> RoleEntry:
+    async def update(self, entry_id: str, by: str, at: datetime, action: str, **values: Any) -> RoleEntry:
         return await self.save(self.get(entry_id).with_changes(**values), by, at, action)
 
     async def import_entries(self, entries: list[RoleEntry], by: str, at: datetime) -> int:
@@ -89,7 +90,7 @@ class DirectoryService:
 
     def language_name(self, code: str, lang: str) -> str:
         """'Ukrainisch' / 'Ukrainian': Babel's locale data, then the synonym table, then the code."""
-        name = Locale.parse(lang).languages.get(code)
+        name: str | None = Locale.parse(lang).languages.get(code)
         if name:
             return name[:1].upper() + name[1:]
         labels = self.table.language_labels.get(code)

@@ -29,4 +29,5 @@ def ics_calendar(meetings: list[Meeting]) -> bytes:
             event.add("description", item.video_link)
         calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -6,6 +6,7 @@ so recording who spoke costs no database query for rooms without a meeting.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from knowledge.meetings.model import Session, SessionItem
 from knowledge.storage import MeetingRepository
@@ -24,7 +25,7 @@ class MinutesService:
     def is_running(self, room_id: str) -> bool:
         return room_id in self._running
 
-    async def start(self, **kwargs) -> tuple[Session, bool]:
+    async def start(self, **kwargs: Any) -> tuple[Session, bool]:
         session, created = await self.repository.start_session(**kwargs)
         self._running[session.room_id] = session.id
         return session, created

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock_time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from knowledge.dates import occurrences
@@ -14,6 +15,7 @@ from knowledge.directory.service import DirectoryService
 from knowledge.meetings.model import ActionItem, Firing, Meeting
 from knowledge.meetings.service import MeetingService
 from knowledge.preferences import Preferences
+from knowledge.publishing.sources import DirectoryReads, MeetingReads, RegisterReads
 from knowledge.register.model import Entry
 from knowledge.register.service import RegisterService
 from knowledge.values import Destination, DestinationKind, FiringKind, Scope, ScopeKind
@@ -35,7 +37,7 @@ class Digest:
     stale_roles: tuple[RoleEntry, ...] = ()
     unanswered: tuple[tuple[datetime, str], ...] = ()
     # How many there are in each section; the tuples above hold only the newest few.
-    totals: dict = field(default_factory=dict, compare=False)
+    totals: dict[str, int] = field(default_factory=dict, compare=False)
 
     def total(self, section: str) -> int:
         return self.totals.get(section, len(getattr(self, section)))
@@ -45,7 +47,8 @@ class Digest:
                                                       "overdue_actions", "upcoming", "stale_roles", "unanswered"))
 
 
-async def gather_many(*, register, meetings, directory, questions, scopes: list[Scope], start: datetime, end: datetime,
+async def gather_many(*, register: RegisterReads, meetings: MeetingReads, directory: DirectoryReads, questions: DirectoryReads,
+                      scopes: list[Scope], start: datetime, end: datetime,
                       reconfirm_days: int, limit: int = 5) -> dict[Scope, Digest]:
     """The week (start, end] for many scopes at once, in a constant number of queries: all
     rooms' digests fall due together, so they are gathered together."""
@@ -139,7 +142,7 @@ def _hf_ids(scope: Scope) -> frozenset[str] | None:
 
 def merge(digests: list[Digest], start: datetime, end: datetime) -> Digest:
     """One digest over several scopes (a person's rooms, or the whole network)."""
-    def joined(name):
+    def joined(name: str) -> tuple[Any, ...]:
         return tuple(x for d in digests for x in getattr(d, name))
 
     stale = {r.id: r for d in digests for r in d.stale_roles}

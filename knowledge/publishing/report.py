@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from knowledge.dates import parse_day
+from knowledge.publishing.sources import MeetingReads, RegisterReads
 from knowledge.register.model import Kind
 from knowledge.values import Scope
 
@@ -86,7 +87,7 @@ def parse_period(text: str, today: date) -> tuple[date, date]:
     raise PeriodError(text)
 
 
-async def build_report(*, network: str, register, meetings, handlungsfelder: list[str], start: date, end: date,
+async def build_report(*, network: str, register: RegisterReads, meetings: MeetingReads, handlungsfelder: list[str], start: date, end: date,
                        now: datetime, public_only: bool = False) -> Report:
     begin = datetime.combine(start, time.min, tzinfo=timezone.utc) - timedelta(microseconds=1)
     finish = datetime.combine(end, time.max, tzinfo=timezone.utc)
@@ -144,7 +145,7 @@ def rows_from_csv(text: str) -> tuple[ReportRow, ...]:
 Labels = Mapping[str, Any]
 
 
-def _grouped(report: Report, names: dict[str, str]) -> list[dict]:
+def _grouped(report: Report, names: dict[str, str]) -> list[dict[str, Any]]:
     groups = []
     for hf, rows in report.by_handlungsfeld().items():
         groups.append({

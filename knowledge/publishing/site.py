@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from knowledge.dates import spell_date, spell_datetime
 from knowledge.directory.model import RoleEntry, Visibility
 from knowledge.meetings.model import Meeting
+from knowledge.publishing.sources import MeetingReads, RegisterReads
 from knowledge.register.model import Entry, Kind
 from knowledge.values import Scope
 
@@ -46,7 +47,8 @@ class Area:
         return f"{self.id}.html"
 
 
-async def publish(*, out: Path, network: str, handlungsfelder: list[tuple[str, str, tuple[str, ...]]], register, meetings,
+async def publish(*, out: Path, network: str, handlungsfelder: list[tuple[str, str, tuple[str, ...]]], register: RegisterReads,
+                  meetings: MeetingReads,
                   roles: list[RoleEntry], now: datetime, timezone: str, ics: bytes) -> list[Path]:
     """Write the site into `out`. `handlungsfelder`: (id, German name, LIK ids)."""
     out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - run once from the command line, nothing else waits

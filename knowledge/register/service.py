@@ -5,6 +5,7 @@ and its revision in one transaction and then updates the search index.
 """
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime
 from typing import Any
 
@@ -79,10 +80,10 @@ class RegisterService:
         """The message an entry was recorded from was deleted: the link to it goes."""
         return await self._change(ref, by, at, RevisionAction.SOURCE_REDACTED, {"permalink": None})
 
-    async def list(self, query: Query, limit: int, offset: int) -> tuple[list[Entry], int]:
+    async def list(self, query: Query, limit: int, offset: int) -> tuple[builtins.list[Entry], int]:
         return await self.repository.list(query, limit, offset)
 
-    async def search(self, text: str, scopes: frozenset[Scope] | None, limit: int, offset: int) -> tuple[list[Entry], int]:
+    async def search(self, text: str, scopes: frozenset[Scope] | None, limit: int, offset: int) -> tuple[builtins.list[Entry], int]:
         ids = self.index.search(text, scopes)
         return await self.repository.get_many(ids[offset:offset + limit]), len(ids)
 
@@ -95,15 +96,15 @@ class RegisterService:
 
     # Reads for digests and reports, over many scopes at once.
 
-    async def weeks(self, scopes: list[Scope], start: datetime, end: datetime, limit: int) -> dict[Scope, dict[str, Any]]:
+    async def weeks(self, scopes: builtins.list[Scope], start: datetime, end: datetime, limit: int) -> dict[Scope, dict[str, Any]]:
         return await self.repository.weeks(scopes, start, end, limit)
 
     async def created_between(self, scopes: frozenset[Scope] | None, start: datetime, end: datetime,
-                              public_only: bool = False) -> list[Entry]:
+                              public_only: bool = False) -> builtins.list[Entry]:
         return await self.repository.created_between(scopes, start, end, public_only)
 
-    async def entries_in(self, scopes: frozenset[Scope] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> list[Entry]:
+    async def entries_in(self, scopes: frozenset[Scope] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> builtins.list[Entry]:
         return await self.repository.entries_in(scopes, kinds, public_only)
 
-    async def by_source(self, source_event_id: str) -> list[Entry]:
+    async def by_source(self, source_event_id: str) -> builtins.list[Entry]:
         return await self.repository.by_source(source_event_id)

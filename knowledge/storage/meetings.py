@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.meetings.model import ActionItem, AgendaItem, Meeting, Reminder, ReminderTarget, Session, SessionItem
 from knowledge.storage._orm import ActionRow, AgendaRow, Counter, DeliveryRow, MeetingRow, ReminderRow, SessionItemRow, SessionRow
@@ -56,10 +58,11 @@ class MeetingRepository:
     def __init__(self, db: Database):
         self._db = db
 
-    async def _next(self, s, name: str) -> int:
+    async def _next(self, s: AsyncSession, name: str) -> int:
         await s.execute(_insert(self._db, Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=[Counter.name]))
         result = await s.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value))
-        return result.scalar_one()
+        number: int = result.scalar_one()
+        return number
 
     # ----- meetings -------------------------------------------------------------------------
 
@@ -104,8 +107,8 @@ class MeetingRepository:
         async with self._db.session() as s:
             return [_meeting(r) for r in await s.scalars(stmt)]
 
-    async def change_meeting(self, number: int, **values) -> Meeting:
-        mapping = {}
+    async def change_meeting(self, number: int, **values: Any) -> Meeting:
+        mapping: dict[str, Any] = {}
         for key, value in values.items():
             if key == "duration":
                 mapping["duration_minutes"] = int(value.total_seconds() // 60)
@@ -117,6 +120,8 @@ class MeetingRepository:
                 mapping[key] = value
         async with self._db.session() as s:
             row = await s.scalar(select(MeetingRow).where(MeetingRow.number == number))
+            if row is None:
+                raise LookupError(f"M-{number}")
             for key, value in mapping.items():
                 setattr(row, key, value)
             await s.flush()
@@ -212,6 +217,8 @@ class MeetingRepository:
     async def set_action_done(self, number: int, done: bool, at: datetime) -> ActionItem:
         async with self._db.session() as s:
             row = await s.scalar(select(ActionRow).where(ActionRow.number == number))
+            if row is None:
+                raise LookupError(f"A-{number}")
             row.done, row.done_at = done, at if done else None
             await s.flush()
             return _action(row)
@@ -292,8 +299,12 @@ class MeetingRepository:
     async def end_session(self, session_id: int, at: datetime, status: str) -> Session:
         async with self._db.session() as s:
             row = await s.get(SessionRow, session_id)
+            if row is None:
+                raise LookupError(f"session {session_id}")
             row.ended_at, row.status = at, status
-        return await self.session(row.number)
+        ended = await self.session(row.number)
+        assert ended is not None
+        return ended
 
     async def set_session_status(self, number: int, status: str) -> None:
         async with self._db.session() as s:
@@ -301,7 +312,7 @@ class MeetingRepository:
 
     # ----- personal data ------------------------------------------------------------------
 
-    async def personal_data(self, user_id: str) -> dict:
+    async def personal_data(self, user_id: str) -> dict[str, Any]:
         async with self._db.session() as s:
             reminders = [(_reminder(r)) for r in await s.scalars(select(ReminderRow).where(ReminderRow.created_by == user_id))]
             actions = [_action(r) for r in await s.scalars(select(ActionRow).where(or_(ActionRow.owner == user_id, ActionRow.created_by == user_id)))]
@@ -320,7 +331,7 @@ class MeetingRepository:
             changed += len((await s.execute(delete(ReminderRow).where(ReminderRow.created_by == user_id).returning(ReminderRow.id))).all())
             for column in (ActionRow.owner, ActionRow.created_by):
                 changed += len((await s.execute(update(ActionRow).where(column == user_id).values({column.key: replacement}).returning(ActionRow.id))).all())
-            for column in (MeetingRow.organiser, MeetingRow.created_by):
+            for column in (MeetingRow.organiser, MeetingRow.created_by):  # type: ignore[assignment]
                 await s.execute(update(MeetingRow).where(column == user_id).values({column.key: replacement}))
             await s.execute(update(AgendaRow).where(AgendaRow.added_by == user_id).values(added_by=replacement))
             await s.execute(update(SessionItemRow).where(SessionItemRow.by == user_id).values(by=replacement))

@@ -1,10 +1,11 @@
 """Storage of the knowledge register. Every change is one transaction with its revision."""
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.register.model import (
@@ -263,8 +264,8 @@ class RegisterRepository:
             rows = await s.scalars(select(EntryRow).where(EntryRow.source_event_id == source_event_id))
             return [_to_entry(r) for r in rows]
 
-    async def list(self, query: Query, limit: int, offset: int) -> tuple[list[Entry], int]:
-        conditions = [EntryRow.kind.in_([k.value for k in query.kinds])]
+    async def list(self, query: Query, limit: int, offset: int) -> tuple[builtins.list[Entry], int]:
+        conditions: builtins.list[ColumnElement[bool]] = [EntryRow.kind.in_([k.value for k in query.kinds])]
         if query.scopes is not None:
             conditions.append(EntryRow.scope.in_(_scopes(query.scopes)))
         if query.scope:
@@ -283,7 +284,7 @@ class RegisterRepository:
                                    .order_by(EntryRow.created_at.desc(), EntryRow.id.desc()).offset(offset).limit(limit))
             return [_to_entry(r) for r in page], total
 
-    async def index_rows(self) -> list[IndexRow]:
+    async def index_rows(self) -> builtins.list[IndexRow]:
         """The search index's view of every entry, read column by column (fast at start-up)."""
         stmt = select(
             EntryRow.id, EntryRow.kind, EntryRow.number, EntryRow.scope, EntryRow.retracted, EntryRow.created_at,
@@ -300,7 +301,7 @@ class RegisterRepository:
             ]
 
     async def created_between(self, scopes: frozenset[Scope] | None, start: datetime, end: datetime,
-                              public_only: bool = False) -> list[Entry]:
+                              public_only: bool = False) -> builtins.list[Entry]:
         conditions = [EntryRow.created_at > start, EntryRow.created_at <= end, EntryRow.retracted.is_(False)]  # (start, end]
         if scopes is not None:
             conditions.append(EntryRow.scope.in_(_scopes(scopes)))
@@ -310,7 +311,7 @@ class RegisterRepository:
             rows = await s.scalars(select(EntryRow).where(*conditions).order_by(EntryRow.created_at, EntryRow.id))
             return [_to_entry(r) for r in rows]
 
-    async def weeks(self, wanted: list[Scope], start: datetime, end: datetime, limit: int) -> dict[Scope, dict[str, Any]]:
+    async def weeks(self, wanted: builtins.list[Scope], start: datetime, end: datetime, limit: int) -> dict[Scope, dict[str, Any]]:
         """Everything digests need from the register for (start, end], for many scopes at once, in a
         constant number of queries: per scope the newest `limit` decisions/agreements and links
         (a window function), totals per kind, and status changes."""
@@ -345,7 +346,7 @@ class RegisterRepository:
                     out[e.scope]["status_changes"].append((_to_entry(e), r.before.get("status"), r.after.get("status")))
         return {Scope.parse(scope): week for scope, week in out.items()}
 
-    async def entries_in(self, scopes: frozenset[Scope] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> list[Entry]:
+    async def entries_in(self, scopes: frozenset[Scope] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> builtins.list[Entry]:
         conditions = [EntryRow.kind.in_([k.value for k in kinds]), EntryRow.retracted.is_(False)]
         if scopes is not None:
             conditions.append(EntryRow.scope.in_(_scopes(scopes)))
@@ -355,7 +356,7 @@ class RegisterRepository:
             rows = await s.scalars(select(EntryRow).where(*conditions).order_by(EntryRow.created_at, EntryRow.id))
             return [_to_entry(r) for r in rows]
 
-    async def by_person(self, user_id: str) -> list[Entry]:
+    async def by_person(self, user_id: str) -> builtins.list[Entry]:
         async with self._db.session() as s:
             rows = await s.scalars(select(EntryRow).where(or_(EntryRow.author == user_id, EntryRow.recorded_by == user_id)).order_by(EntryRow.id))
             return [_to_entry(r) for r in rows]
@@ -379,7 +380,7 @@ class RegisterRepository:
         """external id -> short id, for imports that link entries to each other."""
         async with self._db.session() as s:
             rows = await s.execute(select(EntryRow.external_id, EntryRow.kind, EntryRow.number).where(EntryRow.external_id.is_not(None)))
-            return {ext: f"{Kind(kind).prefix}-{number}" for ext, kind, number in rows}
+            return {ext: f"{Kind(kind).prefix}-{number}" for ext, kind, number in rows if ext is not None}
 
     async def save_pager(self, user_id: str, room_id: str, query: Query, offset: int) -> None:
         stored = _pager_dict(query)
