@@ -303,6 +303,7 @@ class EventHandler:
             room=self.rooms.info(room),
             power_level=self.power_level(room, event.sender),
             mentions_bot=self.me in (mentions.get("user_ids") or []),
+            mentioned=tuple(u for u in mentions.get("user_ids") or [] if isinstance(u, str) and u != self.me),
         )
         target = reply_target(content)
         if target and self.dispatcher.command_text(incoming) is not None:

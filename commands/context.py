@@ -112,6 +112,12 @@ class Services:
     privacy: PrivacyService
     audit: AuditRepository  # written by the dispatcher only
 
+    async def language_for(self, reader: Destination) -> str:
+        """The language a scheduled post to `reader` is written in. Today the network's
+        default; a person's stored preference (direct messages) and a per-room language
+        belong here, so that every post follows its reader."""
+        return self.network.default_language
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -138,6 +144,7 @@ class CommandContext:
     registry: Registry = field(repr=False)
     word: str = ""  # the command word the user typed
     reply_to: Quoted | None = None
+    mentioned: tuple[str, ...] = ()  # users the message mentions (m.mentions), Lotse left out
 
     def cmd(self, path: str, *args: object) -> str:
         """A command as the caller would type it: `ctx.cmd("minutes approve", "P-3")` is
@@ -151,6 +158,13 @@ class CommandContext:
         if self.caller.user_id in owners or self.caller.permission >= Permission.COORDINATOR:
             return
         raise PermissionDenied(refusal, **params)
+
+    def person(self, word: str) -> str | None:
+        """The Matrix id a person argument names, or None. Every argument that names a person
+        goes through here: today a typed full id (@name:server); mention pills (`mentioned`)
+        and display names of room members belong here too."""
+        word = word.strip()
+        return word if word.startswith("@") and ":" in word else None
 
     def echo(self, *args: object) -> str:
         """The command as the caller typed it (their word, alias or language), with `args`:

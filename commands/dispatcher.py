@@ -39,6 +39,7 @@ class Incoming:
     room: RoomInfo
     power_level: int = 0
     mentions_bot: bool = False
+    mentioned: tuple[str, ...] = ()  # other users the message mentions (m.mentions)
     reply_to: Quoted | None = None
 
 
@@ -170,6 +171,7 @@ class Dispatcher:
             registry=self.registry,
             word=word,
             reply_to=incoming.reply_to,
+            mentioned=incoming.mentioned,
         )
         return await self._run(command, ctx, argtext)
 

@@ -172,7 +172,7 @@ async def render_digest_firing(services: Services, firing: Firing, late: bool,
     (the network roll-up) or a subscriber (a personal digest over the rooms they are in)."""
     target, end = firing.target, firing.occurrence
     assert target is not None and end is not None, "a digest firing names its target and week"
-    lang = firing.lang or services.network.default_language
+    lang = firing.lang or await services.language_for(target)
     if target.kind is DestinationKind.COORDINATION:
         reply = await rollup(services, end, lang)
     elif target.kind is DestinationKind.DIRECT:

@@ -222,7 +222,7 @@ def _parse_value(ctx: CommandContext, field: str, value: str) -> Any:
             ctx.services.directory.get(value)
         except RoleNotFound:
             raise BadArgument("directory.not_found", id=value, who=ctx.cmd('who')) from None
-    if field == "matrix_id" and value and not (value.startswith("@") and ":" in value):
+    if field == "matrix_id" and value and ctx.person(value) is None:
         raise BadArgument("directory.bad_matrix_id", value=value)
     return value or None
 
@@ -353,7 +353,7 @@ async def correction(ctx: CommandContext, text: str) -> Reply:
 )
 async def handover(ctx: CommandContext, old: str, new: str, name: str) -> Reply:
     for value in (old, new):
-        if not (value.startswith("@") and ":" in value):
+        if ctx.person(value) is None:
             raise BadArgument("directory.bad_matrix_id", value=value)
     directory = ctx.services.directory
     roles = directory.held_by(old)
@@ -373,10 +373,13 @@ async def handover(ctx: CommandContext, old: str, new: str, name: str) -> Reply:
 
 async def confirmation_round(services: Services, now: datetime) -> list[Outgoing]:
     """Ask holders by direct message to re-confirm their roles (the policy is in knowledge.upkeep)."""
-    lang = services.network.default_language
-    asked = await DirectoryKeeping(services.directory, services.network.directory).confirmation_round(now)
-    return [Outgoing(Destination.direct(role.matrix_id), _confirmation_request(services, role, lang),
-                     f"confirm:{role.id}:{now.date().isoformat()}") for role in asked if role.matrix_id]
+    out = []
+    for role in await DirectoryKeeping(services.directory, services.network.directory).confirmation_round(now):
+        if role.matrix_id:
+            holder = Destination.direct(role.matrix_id)
+            request = _confirmation_request(services, role, await services.language_for(holder))
+            out.append(Outgoing(holder, request, f"confirm:{role.id}:{now.date().isoformat()}"))
+    return out
 
 
 def _confirmation_request(services: Services, role: RoleEntry, lang: str) -> Reply:

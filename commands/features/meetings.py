@@ -309,10 +309,12 @@ async def agenda(ctx: CommandContext, topic: str) -> Reply:
 
 async def render_meeting_post(services: Services, firing: Firing, late: bool) -> Outgoing | None:
     """A reminder before a meeting, or a call for agenda items; None if the meeting is gone."""
-    lang, tz, meetings_ = services.network.default_language, services.network.timezone, services.meetings
+    tz, meetings_ = services.network.timezone, services.meetings
     item = await meetings_.meeting_by_id(firing.item_id)
     if item is None or item.cancelled or firing.occurrence is None:
         return None
+    reader = Destination.of_scope(item.scope)
+    lang = await services.language_for(reader)
     doc = Doc()
     if late:
         doc.p(Bold(t(lang, "meetings.late_note")))
@@ -331,4 +333,4 @@ async def render_meeting_post(services: Services, firing: Firing, late: bool) ->
             doc.p(t(lang, "meetings.overdue_title"))
             doc.ul([(Bold(a.short_id), f" {a.text} – {a.owner} – {t(lang, 'meetings.due', date=spell_date(a.due, lang))}")
                     for a in overdue if a.due])
-    return Outgoing(Destination.of_scope(item.scope), doc.reply(), firing.key)
+    return Outgoing(reader, doc.reply(), firing.key)

@@ -45,7 +45,7 @@ def _action_line(ctx: CommandContext, item: ActionItem) -> tuple[Inline, ...]:
 )
 async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
     example = ctx.echo(t(ctx.lang, 'meetings.action_example'))
-    if not owner or not owner.startswith("@") or ":" not in owner:
+    if ctx.person(owner) is None:
         raise BadArgument("meetings.action_usage", example=example)
     match = re.search(r"\s+(?:bis|until|due)\s+(\S+)\s*$", text)
     due = None
@@ -340,10 +340,10 @@ async def _show_minutes(ctx: CommandContext, which: str) -> Reply:
 
 async def render_action_post(services: Services, firing: Firing, late: bool) -> Outgoing | None:
     """The owner hears, the day before, that an action item is due; None if it is done."""
-    lang = services.network.default_language
     item = await services.meetings.action_by_id(firing.item_id)
     if item is None or item.done or item.due is None or not item.owner.startswith("@"):
         return None
+    lang = await services.language_for(Destination.direct(item.owner))
     doc = Doc()
     if late:
         doc.p(Bold(t(lang, "meetings.late_note")))

@@ -321,8 +321,8 @@ async def set_status(ctx: CommandContext, entry_id: str, status: str, details: s
     owner, due = None, None
     words = details.split()
     for i, word in enumerate(words):
-        if word.startswith("@") and ":" in word:
-            owner = word
+        if ctx.person(word):
+            owner = ctx.person(word)
         elif word.casefold() in {"bis", "until", "due"} and i + 1 < len(words):
             due = parse_day(words[i + 1], ctx.now.date())
             if due is None:

@@ -110,13 +110,13 @@ async def cancel_reminder(ctx: CommandContext, reminder_id: str) -> Reply:
 
 async def render_reminder_post(services: Services, firing: Firing, late: bool) -> Outgoing | None:
     """A reminder that fell due; None if it was cancelled."""
-    lang = services.network.default_language
     item = await services.meetings.reminder_by_id(firing.item_id)
     if item is None or item.cancelled:
         return None
+    target = Destination.direct(item.created_by) if item.target is ReminderTarget.DIRECT else Destination.to_room(item.room_id)
+    lang = await services.language_for(target)
     doc = Doc()
     if late:
         doc.p(Bold(t(lang, "meetings.late_note")))
     doc.p(("@room " if item.mention_room else "") + t(lang, "meetings.reminder_fired", text=item.text))
-    target = Destination.direct(item.created_by) if item.target is ReminderTarget.DIRECT else Destination.to_room(item.room_id)
     return Outgoing(target, doc.reply(), firing.key, mention_room=item.mention_room)

@@ -214,3 +214,8 @@ async def test_scheduled_posts_write_commands_with_the_configured_prefix(chat, m
     services = replace(chat.dispatcher.services, words=CommandWords(chat.dispatcher.registry, "?"))
     post = await render_firing(services, agenda_call, late=False)
     assert "?top" in post.reply.body and "!top" not in post.reply.body
+
+
+async def test_due_dates_use_the_one_date_vocabulary(chat):
+    reply = await chat.say("!aufgabe @ben:example.org Raum buchen bis Freitag")  # the fake clock: Tuesday, 3 March 2026
+    assert reply.reaction == "✅" and "Freitag, 6. März 2026" in reply.body
