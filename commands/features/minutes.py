@@ -17,7 +17,7 @@ from commands.i18n import t
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Inline, Reply
 from knowledge.dates import parse_day, spell_date, spell_datetime, spell_duration
-from knowledge.meetings.model import ActionItem, Firing, Session
+from knowledge.meetings.model import ActionItem, Firing, MinutesItemKind, Session, SessionStatus
 from knowledge.register.model import parse_short_id
 from knowledge.storage import AlreadyRunning
 from knowledge.values import Destination
@@ -66,7 +66,7 @@ async def action(ctx: CommandContext, owner: str, text: str) -> Reply:
         origin=ctx.event_id, scope=ctx.room.scope, room_id=ctx.room.room_id, text=text, owner=owner, due=due,
         created_by=ctx.caller.user_id, at=ctx.now, session_id=session.id if session else None,
     )
-    captured = await ctx.services.minutes.capture(ctx.room.room_id, "action", item.short_id, text, ctx.caller.user_id, ctx.now, ctx.event_id)
+    captured = await ctx.services.minutes.capture(ctx.room.room_id, MinutesItemKind.ACTION, item.short_id, text, ctx.caller.user_id, ctx.now, ctx.event_id)
     doc = Doc().p(t(ctx.lang, "meetings.action_recorded", id=item.short_id, owner=owner, text=text))
     if due:
         doc.p(t(ctx.lang, "meetings.due", date=spell_date(due, ctx.lang)))
@@ -180,8 +180,9 @@ def render_minutes(lang: str, tz: str, session: Session, draft: bool = False) ->
     if session.speakers:
         facts.append(t(lang, "meetings.minutes_speakers", speakers=", ".join(session.speakers)))
     doc.ul(facts)
-    sections = [("decision", "meetings.minutes_decisions"), ("agreement", "meetings.minutes_agreements"),
-                ("action", "meetings.minutes_actions"), ("link", "meetings.minutes_links"), ("info", "meetings.minutes_info")]
+    sections = [(MinutesItemKind.DECISION, "meetings.minutes_decisions"), (MinutesItemKind.AGREEMENT, "meetings.minutes_agreements"),
+                (MinutesItemKind.ACTION, "meetings.minutes_actions"), (MinutesItemKind.LINK, "meetings.minutes_links"),
+                (MinutesItemKind.INFO, "meetings.minutes_info")]
     empty = True
     for kind, key in sections:
         rows = [i for i in items if i.kind == kind]
@@ -199,10 +200,10 @@ async def end_session(ctx: CommandContext) -> Reply:
     if session is None:
         raise UserError("meetings.no_session", start=ctx.cmd("session start"))
     ctx.require_owner(session.chair, refusal="meetings.chair_only")
-    status = "draft" if ctx.services.network.minutes_approval else "published"
+    status = SessionStatus.DRAFT if ctx.services.network.minutes_approval else SessionStatus.PUBLISHED
     ended = await ctx.services.minutes.end(session, ctx.now, status)
-    doc = render_minutes(ctx.lang, ctx.services.network.timezone, ended, draft=status == "draft")
-    if status == "draft":
+    doc = render_minutes(ctx.lang, ctx.services.network.timezone, ended, draft=status is SessionStatus.DRAFT)
+    if status is SessionStatus.DRAFT:
         doc.p(t(ctx.lang, "meetings.minutes_approve_hint", approve=ctx.cmd("minutes approve", ended.short_id)))
     else:
         doc.p(t(ctx.lang, "meetings.minutes_later", show=ctx.cmd('minutes', ended.short_id)))
@@ -254,7 +255,7 @@ async def endmeeting(ctx: CommandContext) -> Reply:
           "en": "Records a piece of information; during a session it goes into the minutes."},
 )
 async def info(ctx: CommandContext, text: str) -> Reply:
-    return await record_note(ctx, text, minutes_kind="info")
+    return await record_note(ctx, text, minutes_kind=MinutesItemKind.INFO)
 
 
 @router.command(
@@ -276,11 +277,11 @@ async def undo(ctx: CommandContext) -> Reply:
         reaction="↩️", objects=(session_.short_id, *((removed.ref,) if removed.ref else ())))
 
 
-async def _withdraw(ctx: CommandContext, kind: str, ref: str | None) -> None:
+async def _withdraw(ctx: CommandContext, kind: MinutesItemKind, ref: str | None) -> None:
     """Undoing a minutes item also takes back what it created."""
     if not ref:
         return
-    if kind == "action":
+    if kind is MinutesItemKind.ACTION:
         item = await ctx.services.meetings.action(int(ref.split("-")[1]))
         if item and not item.done:
             await ctx.services.meetings.mark_done(item, ctx.now)
@@ -313,7 +314,7 @@ async def minutes_approve(ctx: CommandContext, minutes_id: str) -> Reply:
     if target is None or target.room_id != ctx.room.room_id:
         raise NotFound("meetings.minutes_not_found", which=minutes_id or "–")
     ctx.require_owner(target.chair, refusal="meetings.chair_only")
-    if target.status != "draft":
+    if target.status is not SessionStatus.DRAFT:
         raise UserError("meetings.not_a_draft", id=target.short_id)
     published = await minutes_.publish(target)
     return render_minutes(ctx.lang, ctx.services.network.timezone, published).reply(reaction="✅", objects=(target.short_id,))
@@ -335,7 +336,7 @@ async def _show_minutes(ctx: CommandContext, which: str) -> Reply:
             found = None
     if found is None:
         raise NotFound("meetings.minutes_not_found", which=choice or t(ctx.lang, "meetings.last"))
-    return render_minutes(ctx.lang, ctx.services.network.timezone, found, draft=found.status == "draft").reply()
+    return render_minutes(ctx.lang, ctx.services.network.timezone, found, draft=found.status is SessionStatus.DRAFT).reply()
 
 
 async def render_action_post(services: Services, firing: Firing, late: bool) -> Outgoing | None:

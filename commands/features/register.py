@@ -19,6 +19,7 @@ from commands.permission import Permission
 from commands.registry import Arg, Router
 from commands.render import Bold, Doc, Inline, Item, Link, Reply
 from knowledge.dates import parse_day, spell_date, spell_datetime
+from knowledge.meetings.model import MinutesItemKind
 from knowledge.register.model import (
     MAX_TAGS,
     MAX_TEXT,
@@ -134,17 +135,17 @@ def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1].rstrip() + "…"
 
 
-async def _capture(ctx: CommandContext, entry: Entry, kind: str | None = None) -> bool:
+async def _capture(ctx: CommandContext, entry: Entry, kind: MinutesItemKind | None = None) -> bool:
     """During a session, what the register records also goes into the minutes."""
     minutes = ctx.services.minutes
     if minutes is None:
         return False
     text = f"{entry.headline} – {entry.url}" if entry.url else entry.headline
-    return await minutes.capture(ctx.room.room_id, kind or entry.kind.value, entry.short_id, text,
+    return await minutes.capture(ctx.room.room_id, kind or MinutesItemKind(entry.kind.value), entry.short_id, text,
                                  ctx.caller.user_id, ctx.now, ctx.event_id)
 
 
-async def _confirm(ctx: CommandContext, entry: Entry, minutes_kind: str | None = None) -> Reply:
+async def _confirm(ctx: CommandContext, entry: Entry, minutes_kind: MinutesItemKind | None = None) -> Reply:
     lang = ctx.lang
     captured = await _capture(ctx, entry, minutes_kind)
     doc = Doc().p(
@@ -225,7 +226,7 @@ async def note(ctx: CommandContext, text: str) -> Reply:
     return await record_note(ctx, text)
 
 
-async def record_note(ctx: CommandContext, text: str, minutes_kind: str | None = None) -> Reply:
+async def record_note(ctx: CommandContext, text: str, minutes_kind: MinutesItemKind | None = None) -> Reply:
     """A note in the register; `!info` uses it too, as an info point in the minutes."""
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from knowledge.meetings.model import Session, SessionItem
+from knowledge.meetings.model import MinutesItemKind, Session, SessionItem, SessionStatus
 from knowledge.storage import MeetingRepository
 from knowledge.values import Scope
 
@@ -33,7 +33,7 @@ class MinutesService:
     async def running(self, room_id: str) -> Session | None:
         return await self.repository.running_session(room_id) if room_id in self._running else None
 
-    async def capture(self, room_id: str, kind: str, ref: str | None, text: str, by: str, at: datetime, origin: str) -> bool:
+    async def capture(self, room_id: str, kind: MinutesItemKind, ref: str | None, text: str, by: str, at: datetime, origin: str) -> bool:
         """Add an item to the room's running minutes, if there are any. True if captured."""
         session_id = self._running.get(room_id)
         if session_id is None:
@@ -46,7 +46,7 @@ class MinutesService:
         if session_id is not None:
             await self.repository.add_speaker(session_id, user_id)
 
-    async def end(self, session: Session, at: datetime, status: str) -> Session:
+    async def end(self, session: Session, at: datetime, status: SessionStatus) -> Session:
         ended = await self.repository.end_session(session.id, at, status)
         self._running.pop(session.room_id, None)
         return ended
@@ -65,7 +65,7 @@ class MinutesService:
 
     async def publish(self, session: Session) -> Session:
         """Draft minutes become the published ones."""
-        await self.repository.set_session_status(session.number, "published")
+        await self.repository.set_session_status(session.number, SessionStatus.PUBLISHED)
         published = await self.repository.session(session.number)
         assert published is not None
         return published

@@ -117,10 +117,27 @@ class AgendaItem:
     added_by: str
 
 
+class MinutesItemKind(enum.StrEnum):
+    """What a line of the minutes is: what the register recorded, an action item, an info."""
+
+    DECISION = "decision"
+    AGREEMENT = "agreement"
+    LINK = "link"
+    NOTE = "note"
+    ACTION = "action"
+    INFO = "info"
+
+
+class SessionStatus(enum.StrEnum):
+    RUNNING = "running"
+    DRAFT = "draft"  # ended; minutes wait for the chair's approval
+    PUBLISHED = "published"
+
+
 @dataclass(frozen=True)
 class SessionItem:
     id: int
-    kind: str  # decision, agreement, action, info, link
+    kind: MinutesItemKind
     ref: str | None  # short id in the register or of the action item
     text: str
     by: str
@@ -142,7 +159,7 @@ class Session:
     ended_at: datetime | None = None
     meeting_id: int | None = None
     speakers: tuple[str, ...] = ()
-    status: str = "running"  # running, draft, published
+    status: SessionStatus = SessionStatus.RUNNING
     items: tuple[SessionItem, ...] = field(default=(), compare=False)
 
     @property

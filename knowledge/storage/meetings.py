@@ -8,7 +8,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.meetings.model import ActionItem, AgendaItem, Meeting, Reminder, ReminderTarget, Session, SessionItem
+from knowledge.meetings.model import (
+    ActionItem,
+    AgendaItem,
+    Meeting,
+    MinutesItemKind,
+    Reminder,
+    ReminderTarget,
+    Session,
+    SessionItem,
+    SessionStatus,
+)
 from knowledge.storage._orm import ActionRow, AgendaRow, Counter, DeliveryRow, MeetingRow, ReminderRow, SessionItemRow, SessionRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
@@ -49,8 +59,8 @@ def _session(row: SessionRow, items: list[SessionItemRow] | None = None) -> Sess
     return Session(
         id=row.id, number=row.number, room_id=row.room_id, scope=Scope.parse(row.scope), title=row.title, chair=row.chair,
         started_at=row.started_at, ended_at=row.ended_at, meeting_id=row.meeting_id, speakers=tuple(row.speakers or ()),
-        status=row.status,
-        items=tuple(SessionItem(i.id, i.kind, i.ref, i.text, i.by, i.at, i.undone) for i in items or ()),
+        status=SessionStatus(row.status),
+        items=tuple(SessionItem(i.id, MinutesItemKind(i.kind), i.ref, i.text, i.by, i.at, i.undone) for i in items or ()),
     )
 
 
@@ -231,18 +241,18 @@ class MeetingRepository:
             existing = await s.scalar(select(SessionRow).where(SessionRow.origin == origin))
             if existing:
                 return _session(existing), False
-            running = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == "running"))
+            running = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == SessionStatus.RUNNING.value))
             if running:
                 raise AlreadyRunning(f"P-{running.number}")
             row = SessionRow(number=await self._next(s, "session"), room_id=room_id, scope=scope.serialise(), meeting_id=meeting_id,
-                             title=title, chair=chair, started_at=at, speakers=[], status="running", origin=origin)
+                             title=title, chair=chair, started_at=at, speakers=[], status=SessionStatus.RUNNING.value, origin=origin)
             s.add(row)
             await s.flush()
             return _session(row), True
 
     async def running_session(self, room_id: str) -> Session | None:
         async with self._db.session() as s:
-            row = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == "running"))
+            row = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == SessionStatus.RUNNING.value))
             if row is None:
                 return None
             items = list(await s.scalars(select(SessionItemRow).where(SessionItemRow.session_id == row.id).order_by(SessionItemRow.id)))
@@ -250,7 +260,7 @@ class MeetingRepository:
 
     async def running_sessions(self) -> list[Session]:
         async with self._db.session() as s:
-            return [_session(r) for r in await s.scalars(select(SessionRow).where(SessionRow.status == "running"))]
+            return [_session(r) for r in await s.scalars(select(SessionRow).where(SessionRow.status == SessionStatus.RUNNING.value))]
 
     async def session(self, number: int) -> Session | None:
         async with self._db.session() as s:
@@ -262,12 +272,12 @@ class MeetingRepository:
 
     async def last_session(self, room_id: str) -> Session | None:
         async with self._db.session() as s:
-            number = await s.scalar(select(SessionRow.number).where(SessionRow.room_id == room_id, SessionRow.status != "running")
+            number = await s.scalar(select(SessionRow.number).where(SessionRow.room_id == room_id, SessionRow.status != SessionStatus.RUNNING.value)
                                     .order_by(SessionRow.number.desc()).limit(1))
         return await self.session(number) if number else None
 
     async def sessions_in(self, scopes: frozenset[Scope] | None, since: datetime | None = None) -> list[Session]:
-        stmt = select(SessionRow).where(SessionRow.status != "running").order_by(SessionRow.started_at)
+        stmt = select(SessionRow).where(SessionRow.status != SessionStatus.RUNNING.value).order_by(SessionRow.started_at)
         if scopes is not None:
             stmt = stmt.where(SessionRow.scope.in_(sorted(x.serialise() for x in scopes)))
         if since:
@@ -275,11 +285,11 @@ class MeetingRepository:
         async with self._db.session() as s:
             return [_session(r) for r in await s.scalars(stmt)]
 
-    async def add_session_item(self, session_id: int, kind: str, ref: str | None, text: str, by: str, at: datetime, origin: str) -> None:
+    async def add_session_item(self, session_id: int, kind: MinutesItemKind, ref: str | None, text: str, by: str, at: datetime, origin: str) -> None:
         async with self._db.session() as s:
             if await s.scalar(select(SessionItemRow.id).where(SessionItemRow.origin == origin)):
                 return
-            s.add(SessionItemRow(session_id=session_id, kind=kind, ref=ref, text=text, by=by, at=at, undone=False, origin=origin))
+            s.add(SessionItemRow(session_id=session_id, kind=kind.value, ref=ref, text=text, by=by, at=at, undone=False, origin=origin))
 
     async def undo_last_item(self, session_id: int) -> SessionItem | None:
         async with self._db.session() as s:
@@ -288,7 +298,7 @@ class MeetingRepository:
             if row is None:
                 return None
             row.undone = True
-            return SessionItem(row.id, row.kind, row.ref, row.text, row.by, row.at, True)
+            return SessionItem(row.id, MinutesItemKind(row.kind), row.ref, row.text, row.by, row.at, True)
 
     async def add_speaker(self, session_id: int, user_id: str) -> None:
         async with self._db.session() as s:
@@ -296,19 +306,19 @@ class MeetingRepository:
             if row is not None and user_id not in (row.speakers or []):
                 row.speakers = [*(row.speakers or []), user_id]
 
-    async def end_session(self, session_id: int, at: datetime, status: str) -> Session:
+    async def end_session(self, session_id: int, at: datetime, status: SessionStatus) -> Session:
         async with self._db.session() as s:
             row = await s.get(SessionRow, session_id)
             if row is None:
                 raise LookupError(f"session {session_id}")
-            row.ended_at, row.status = at, status
+            row.ended_at, row.status = at, status.value
         ended = await self.session(row.number)
         assert ended is not None
         return ended
 
-    async def set_session_status(self, number: int, status: str) -> None:
+    async def set_session_status(self, number: int, status: SessionStatus) -> None:
         async with self._db.session() as s:
-            await s.execute(update(SessionRow).where(SessionRow.number == number).values(status=status))
+            await s.execute(update(SessionRow).where(SessionRow.number == number).values(status=status.value))
 
     # ----- personal data ------------------------------------------------------------------
 

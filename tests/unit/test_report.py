@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from commands.i18n import report_labels
+from knowledge.meetings.model import SessionStatus
 from knowledge.publishing.report import PeriodError, build_report, from_json, parse_period, rows_from_csv, to_csv, to_html, to_json, to_markdown
 from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.storage import MeetingRepository, RegisterRepository
@@ -41,7 +42,7 @@ async def seeded_report(db, public_only=False):
     await meetings.add_action(origin="$4", scope=Scope.handlungsfeld("hf-a"), room_id=None, text="Einladung verschicken", owner="@b:x",
                               due=date(2026, 8, 1), created_by="@a:x", at=T0)
     session, _ = await meetings.start_session(origin="$5", room_id="!r", scope=Scope.handlungsfeld("hf-a"), title="AG A", chair="@a:x", at=T0, meeting_id=None)
-    await meetings.end_session(session.id, T0 + timedelta(hours=1), "published")
+    await meetings.end_session(session.id, T0 + timedelta(hours=1), SessionStatus.PUBLISHED)
     return await build_report(network="Netz", register=register, meetings=meetings, handlungsfelder=["hf-a"],
                               start=date(2026, 1, 1), end=date(2026, 12, 31), now=T0, public_only=public_only)
 
