@@ -27,6 +27,7 @@ from commands import build_registry
 from commands.context import BotPort, BotStatus, NetworkInfo, Outgoing, Services
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard
 from commands.features import directory as directory_posts
+from commands.i18n import t
 from commands.posts import render_post
 from commands.registry import CommandWords
 from knowledge.directory.service import DirectoryService
@@ -130,7 +131,7 @@ class Lotse:
             config.matrix.homeserver, config.matrix.user_id, config.matrix.device_name, config.storage.data_dir
         )
         self.rooms = RoomDirectory()
-        self.delivery = Delivery(self.client, self.state, self.rooms)
+        self.delivery = Delivery(self.client, self.state, self.rooms, t(network.default_language, "privacy.redaction_reason"))
         self.registry = build_registry()
         prefix = config.bot.command_prefix
         services = Services(

@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class Delivery:
-    def __init__(self, client: MatrixClient, state: BotStateRepository, rooms: RoomDirectory):
+    def __init__(self, client: MatrixClient, state: BotStateRepository, rooms: RoomDirectory, redaction_reason: str = ""):
         self.client = client
         self.state = state
         self.rooms = rooms
+        self.redaction_reason = redaction_reason  # shown by clients in place of a redacted message
 
     async def send(self, outgoing: Outgoing) -> None:
         """Send a job's or handler's message to its destination, once."""
@@ -54,8 +55,7 @@ class Delivery:
         done = 0
         for room_id, event_id in await self.state.mentions_of(user_id):
             try:
-                await self.client.redact(room_id, event_id, "Auf Wunsch der genannten Person gelöscht",
-                                         transaction_id(event_id, "redact"))
+                await self.client.redact(room_id, event_id, self.redaction_reason, transaction_id(event_id, "redact"))
                 done += 1
             except MatrixError as exc:
                 log.warning("could not redact %s: %s", event_id, exc.errcode)
