@@ -22,13 +22,14 @@ import psutil
 
 from bench.common import RESULTS
 from commands import build_registry
-from commands.context import BotStatus, Services
+from commands.context import BotStatus, NetworkInfo
 from commands.features import digest as digests
 from commands.registry import CommandWords
+from knowledge.publishing.digest import DigestBatch
 from knowledge.register.model import Kind, NewEntry
-from knowledge.register.service import RegisterService
-from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
+from knowledge.storage import Database, MeetingRepository, RegisterRepository
 from knowledge.values import Scope
+from tests.wiring import make_services
 
 ROOMS = int(__import__("os").environ.get("LOTSE_BENCH_ROOMS", "500"))
 PER_ROOM = 1000
@@ -71,16 +72,17 @@ async def run(path: Path) -> dict:
     async def status():
         return BotStatus("bench", END, ROOMS, "SQLite", None)
 
-    services = Services(preferences=PreferenceRepository(db), status=status, knowledge=RegisterService(RegisterRepository(db)),
-                        meetings=MeetingRepository(db), handlungsfelder={f"hf-{r}": {"de": f"Bereich {r}", "en": f"Area {r}"} for r in range(ROOMS)})
+    registry = build_registry()
+    network = NetworkInfo(handlungsfelder={f"hf-{r}": {"de": f"Bereich {r}", "en": f"Area {r}"} for r in range(ROOMS)})
+    services = make_services(db, registry, status=status, network=network)
     # As the scheduled digests run: each room's firing asks the shared batch for its digest.
-    batch = digests.DigestBatch()
-    words = CommandWords(build_registry())
+    batch = DigestBatch(services.digests)
+    words = CommandWords(registry)
     sizes = []
     start = time.perf_counter()
     for room in range(ROOMS):
         scope = Scope.handlungsfeld(f"hf-{room}")
-        built = await batch.get(services, scope, END)
+        built = await batch.get(scope, END)
         reply = digests.render("de", "Europe/Berlin", built, f"Wochenrückblick: Bereich {room}", words)
         sizes.append(len(reply.body) + len(reply.html))
     total = time.perf_counter() - start

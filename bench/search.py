@@ -27,12 +27,13 @@ import psutil
 
 from bench.common import RESULTS, summary
 from commands import build_registry
-from commands.context import BotStatus, RoomInfo, Services
-from commands.dispatcher import AccessPolicy, Dispatcher, Incoming
+from commands.context import BotStatus, NetworkInfo, RoomInfo
+from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
 from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.register.service import RegisterService
-from knowledge.storage import Database, PreferenceRepository, RegisterRepository
+from knowledge.storage import Database, RegisterRepository
 from knowledge.values import Scope
+from tests.wiring import make_services
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = int(os.environ.get("LOTSE_BENCH_ENTRIES", "100000"))
@@ -102,12 +103,11 @@ async def run(path: Path) -> dict:
     async def status():
         return BotStatus("bench", T0, 60, "SQLite", None)
 
-    dispatcher = Dispatcher(
-        build_registry(),
-        Services(PreferenceRepository(db), status, knowledge=kb, scopes_of=lambda user: member_of,
-                 handlungsfelder={s.key: {"de": s.key, "en": s.key} for s in SCOPES if s.hf_id}),
-        access=AccessPolicy(), clock=lambda: datetime.now(timezone.utc),
-    )
+    registry = build_registry()
+    network = NetworkInfo(handlungsfelder={s.key: {"de": s.key, "en": s.key} for s in SCOPES if s.hf_id})
+    services = make_services(db, registry, status=status, network=network, register=kb, scopes_of=lambda user: member_of)
+    dispatcher = Dispatcher(registry, services, access=AccessPolicy(), clock=lambda: datetime.now(timezone.utc),
+                            flood=FloodGuard(limit=10**6))  # one asker, many queries: not a flood
     room = RoomInfo("!hf:localhost", "HF", False, handlungsfeld=sorted(member_of)[0].key)
     times, hits = [], 0
     for i, query in enumerate(queries(rng, vocab)):
