@@ -1,7 +1,7 @@
 """'Who handles …?': accuracy on the blind question sets, and lookup speed over 100,000 roles.
 
 Runs in its own process (`python -m bench.directory --run`), through the real code path: the
-engine as the bot builds it (knowledge.lookup.LookupEngine with config/synonyms.yaml and
+engine as the bot builds it (knowledge.directory.lookup.LookupEngine with config/synonyms.yaml and
 config/vocabulary/), the demo directory loaded from config/demo-network.yaml.
 
 Accuracy: per question set and per kind — top-1 (the first role named is acceptable),
@@ -38,7 +38,7 @@ LANGS = ["de", "en", "ru", "uk", "ar", "pl", "ro", "tr", "fa", "fr", "vi", "ku"]
 
 
 def synthetic(table, rng: random.Random) -> list:
-    from knowledge.directory import RoleEntry, RoleStatus
+    from knowledge.directory.model import RoleEntry, RoleStatus
 
     topics = sorted(table.topics)
     entries = []
@@ -58,10 +58,10 @@ def run() -> dict:
     import yaml
 
     from bench.common import summary
-    from knowledge.directory_io import read_file
-    from knowledge.lookup import LookupEngine
-    from knowledge.lookup.evaluation import aggregate, evaluate, score_file
-    from knowledge.synonyms import SynonymTable
+    from knowledge.directory.files import read_file
+    from knowledge.directory.lookup import LookupEngine
+    from knowledge.directory.lookup.evaluation import aggregate, evaluate, score_file
+    from knowledge.directory.synonyms import SynonymTable
 
     table = SynonymTable.load(ROOT / "config" / "synonyms.yaml")
     demo = read_file(ROOT / "config" / "demo-network.yaml")
@@ -99,7 +99,7 @@ def run() -> dict:
 
 
 def report(result: dict) -> None:
-    from knowledge.lookup.evaluation import format_figures
+    from knowledge.directory.lookup.evaluation import format_figures
 
     for name, figures in result["accuracy"].items():
         print(format_figures(name, figures))

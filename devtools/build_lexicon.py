@@ -22,7 +22,7 @@ import yaml
 from knowledge.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "knowledge" / "lookup" / "data"
+OUT = ROOT / "knowledge" / "directory" / "lookup" / "data"
 LANGUAGES = ("de", "en", "uk", "ru", "pl", "ro", "ar")
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge.directory import RoleStatus, Visibility
-from knowledge.directory_io import DirectoryImportError, parse_entries, read_file, to_csv, to_yaml
-from knowledge.directory_service import DirectoryService
+from knowledge.directory.files import DirectoryImportError, parse_entries, read_file, to_csv, to_yaml
+from knowledge.directory.model import RoleStatus, Visibility
+from knowledge.directory.service import DirectoryService
+from knowledge.directory.synonyms import SynonymTable
 from knowledge.storage import DirectoryRepository
-from knowledge.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
@@ -94,7 +94,7 @@ def test_yaml_and_csv_exports_read_back_to_the_same_entries(tmp_path):
 
 
 async def test_resolving_a_question_learns_the_phrase_and_hands_back_the_asker_once(service, db):
-    from knowledge.directory import Asker
+    from knowledge.directory.model import Asker
 
     await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", T0)
     number = await service.repository.log_question("Wer betreut das Lesezeichen-Projekt?", T0, None,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.directory import RoleEntry, RoleStatus
-from knowledge.directory_io import read_file
-from knowledge.lookup import LookupEngine, UnknownLanguage
-from knowledge.lookup.analysis import Analyzer, KnownWords, Lexicon
-from knowledge.lookup.evaluation import aggregate, evaluate
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.files import read_file
+from knowledge.directory.lookup import LookupEngine, UnknownLanguage
+from knowledge.directory.lookup.analysis import Analyzer, KnownWords, Lexicon
+from knowledge.directory.lookup.evaluation import aggregate, evaluate
+from knowledge.directory.model import RoleEntry, RoleStatus
+from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "tests" / "lookup_dev" / "questions.yaml"

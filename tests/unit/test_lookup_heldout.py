@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.directory_io import read_file
-from knowledge.lookup import LookupEngine
-from knowledge.lookup.evaluation import score_file
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.files import read_file
+from knowledge.directory.lookup import LookupEngine
+from knowledge.directory.lookup.evaluation import score_file
+from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "lookup_heldout" / "questions.yaml"

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from knowledge.register import Entry, Kind
-from knowledge.search import IndexRow, SearchIndex
-from knowledge.search import words
+from knowledge.register.model import Entry, Kind
+from knowledge.register.search import IndexRow, SearchIndex, words
 from knowledge.text import fold
+from knowledge.values import Scope
 
 T0 = datetime(2026, 3, 3, tzinfo=timezone.utc)
 
 
-def entry(i: int, text: str, scope: str = "network", retracted: bool = False, tags=()) -> Entry:
+def entry(i: int, text: str, scope: Scope = Scope.network(), retracted: bool = False, tags=()) -> Entry:
     return Entry(id=i, kind=Kind.NOTE, number=i, scope=scope, text=text, author="@a:x", recorded_by="@a:x",
                  created_at=T0 + timedelta(minutes=i), updated_at=T0, tags=tags, retracted=retracted)
 
@@ -39,8 +39,9 @@ def test_typos_substrings_and_umlaut_spellings_find_the_entry():
 
 
 def test_scopes_and_retraction_filter_results():
-    idx = index(entry(1, "Fachtag", scope="hf:a"), entry(2, "Fachtag", scope="hf:b"), entry(3, "Fachtag", retracted=True))
-    assert idx.search("fachtag", frozenset({"hf:a"})) == [1]
+    idx = index(entry(1, "Fachtag", scope=Scope.handlungsfeld("a")), entry(2, "Fachtag", scope=Scope.handlungsfeld("b")),
+                entry(3, "Fachtag", retracted=True))
+    assert idx.search("fachtag", frozenset({Scope.handlungsfeld("a")})) == [1]
     assert sorted(idx.search("fachtag", None)) == [1, 2]
 
 
@@ -59,8 +60,9 @@ def test_upsert_replaces_the_old_words():
 
 def test_hyphenated_closed_and_open_compounds_find_each_other():
     index = SearchIndex()
-    index.rebuild([IndexRow(1, "network", False, 1.0, "Dolmetscher-Hotline für Arztbesuche"),
-                   IndexRow(2, "network", False, 2.0, "Die Integrationskurse beginnen im März")])
+    network = Scope.network()
+    index.rebuild([IndexRow(1, network, False, 1.0, "Dolmetscher-Hotline für Arztbesuche"),
+                   IndexRow(2, network, False, 2.0, "Die Integrationskurse beginnen im März")])
     for query in ("Dolmetscherhotline", "Dolmetscher-Hotline", "Dolmetscher Hotline"):
         assert index.search(query, None) == [1], query
     assert index.search("Integrations-Kurse", None) == [2]
