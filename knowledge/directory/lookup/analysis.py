@@ -7,7 +7,7 @@
 - Stop words of every supported language (de, en, uk, ru, pl, ro, ar: the `stop-words`
   package plus config/vocabulary/stopwords.yaml) never count as evidence.
 - Lemmas: a form → lemma table derived from simplemma's dictionaries for the vocabulary's
-  words (knowledge/lookup/data/lemmas.tsv.gz, built by devtools/build_lexicon.py), so
+  words (knowledge/directory/lookup/data/lemmas.tsv.gz, built by devtools/build_lexicon.py), so
   "визнанням" meets "визнання" and "Ärzte" meets "Arzt"; a German Snowball stem lets other
   inflections meet a vocabulary word (weaker evidence).
 - Compounds: a German word is split only at a real morpheme boundary — its head must be a
