@@ -64,7 +64,7 @@ async def test_sentences_in_a_direct_message_are_questions_not_mistyped_commands
     # Its first word is exactly "Termin", but "beim Gesundheitsamt?" is no meeting: a question.
     health = await anna.ask(direct, "Termin beim Gesundheitsamt?")
     assert "Ärztin im Gesundheitsamt" in health.body
-    assert await app.meetings.meetings(include_cancelled=True) == []
+    assert await app.meeting_store.meetings(include_cancelled=True) == []
     # The exact word with arguments that fit its grammar is still a command without the prefix.
     entry = await anna.ask(direct, "eintrag p17")
     assert entry.body.startswith("Sozialmanagement, Sprecherin HF Wohnen")
