@@ -1,0 +1,388 @@
+"""One import of one or more files: every row checked, everything stored in one transaction.
+
+Rows are streamed and written in batches inside the transaction (memory stays flat for large
+files); when a problem turns up, writing stops, checking goes on to the end so that every
+problem is reported, and the transaction is rolled back. `dry_run` runs the very same work and
+rolls back at the end, so its counts are the real ones. With `skip_bad_rows` rows with problems
+are left out (and listed) and the rest is stored.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from knowledge.directory import RoleEntry
+from knowledge.meetings import Meeting
+from knowledge.onboarding import calendar, decisions, directory
+from knowledge.onboarding.fields import Vocabulary
+from knowledge.onboarding.problems import Counts, Outcome, Problem
+from knowledge.onboarding.tables import Row, Table, TableError, open_table
+from knowledge.register import NewEntry, network_scope
+from knowledge.storage.directory import _to_doc
+from knowledge.storage.onboarding import ImportTransaction, OnboardingStore
+from knowledge.text import fold
+
+BATCH = 2000
+IMPORTER = "import"
+KINDS = ("directory", "decisions", "meetings")
+
+
+@dataclass
+class Settings:
+    vocabulary: Vocabulary
+    timezone: ZoneInfo
+    rooms: dict[str, str] = field(default_factory=dict)  # room alias -> scope, for network files' meetings
+    meeting_scope: str = "network"  # where meetings from .ics files belong
+    column_map: dict[str, str] = field(default_factory=dict)
+    skip_bad_rows: bool = False
+    dry_run: bool = False
+    kind: str | None = None  # force the kind of table files (directory | decisions)
+
+
+def noon(day: date, zone: ZoneInfo) -> datetime:
+    """When a dated entry without a time is placed: noon, local time (as UTC)."""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=zone).astimezone(timezone.utc)
+
+
+class _Run:
+    def __init__(self, tx: ImportTransaction, settings: Settings, outcome: Outcome):
+        self.tx = tx
+        self.settings = settings
+        self.outcome = outcome
+
+    @property
+    def writing(self) -> bool:
+        """False once a problem will refuse the import: then rows are only checked."""
+        return not self.outcome.refused(self.settings.skip_bad_rows)
+
+    def bad_row(self, problems: list[Problem], counts: Counts) -> None:
+        for p in problems:
+            self.outcome.problem(p)
+        if self.settings.skip_bad_rows and problems and problems[0].row is not None:
+            counts.skipped += 1
+            self.outcome.skipped_rows.append((problems[0].file, problems[0].row))
+
+    def fatal(self, problem: Problem) -> None:
+        """A problem no skipping can help (unreadable file, bad header): the import is refused."""
+        self.outcome.problem(problem)
+        self.outcome.fatal = True
+
+    def rows(self, table: Table) -> Iterator[Row]:
+        try:
+            yield from table.rows
+        except TableError as exc:
+            self.fatal(exc.problem)
+
+    # ----- directory ------------------------------------------------------------------------
+
+    async def directory(self, table: Table) -> None:
+        counts = self.outcome.of("directory")
+        for notice in table.notices:
+            self.outcome.notice(notice)
+        has_id = "id" in table.headers or not table.fields  # YAML rows always carry their id
+        missing = [] if has_id else [n for n in ("role", "organisation") if n not in table.headers]
+        if missing:
+            labels = {c.field: c.label_de for c in directory.COLUMNS}
+            self.fatal(Problem(table.file, "missing_columns", {"columns": ", ".join(labels[m] for m in missing)}))
+            return
+        seen: dict[str, int] = {}
+        people: dict[str, list[str]] = {}
+        stored_people: dict[str, list[str]] | None = None
+        pending: list[tuple[str, str, str, int, str]] = []  # key, field, reference as written, row, column
+        batch: list[directory.RoleDraft] = []
+
+        async def person_ids(name: str) -> list[str]:
+            nonlocal stored_people
+            if stored_people is None:
+                stored_people = await self.tx.role_people()
+            return sorted(set(people.get(fold(name), [])) | set(stored_people.get(fold(name), [])))
+
+        async def flush() -> None:
+            existing = await self.tx.roles_for([d.key for d in batch])
+            refs = {raw for d in batch for raw in d.refs.values()}
+            known = await self.tx.role_ids(sorted(refs - seen.keys()))
+            created: list[RoleEntry] = []
+            changed: list[tuple[RoleEntry, RoleEntry]] = []
+            for d in batch:
+                for name, raw in d.refs.items():
+                    if raw in seen or raw in known:
+                        d.values[name] = raw
+                        continue
+                    ids = await person_ids(raw)
+                    if len(ids) == 1:
+                        d.values[name] = ids[0]
+                    else:
+                        d.values[name] = raw
+                        pending.append((d.key, name, raw, d.row, table.headers.get(name, name)))
+                old = existing.get(d.key)
+                new = d.merged(old)
+                if old is None and not (new.role and new.organisation):
+                    absent = "role" if not new.role else "organisation"
+                    self.bad_row([Problem(table.file, "required", {"field": absent}, d.row, absent)], counts)
+                    continue
+                if old is None:
+                    created.append(new)
+                    counts.created += 1
+                elif _to_doc(new) != _to_doc(old):
+                    changed.append((old, new))
+                    counts.changed += 1
+                else:
+                    counts.unchanged += 1
+            batch.clear()
+            if self.writing:
+                await self.tx.write_roles(created, changed)
+
+        for row in self.rows(table):
+            notices: list[Problem] = []
+            draft, problems = directory.read_row(row, table.file, self.settings.vocabulary, notices)
+            for notice in notices:
+                self.outcome.notice(notice)
+            if draft is not None and draft.key in seen:
+                problems = [Problem(table.file, "duplicate_key", {"value": draft.key, "first": seen[draft.key]}, row.number,
+                                    row.headers.get("id", "ID"))]
+                draft = None
+            if draft is None:
+                self.bad_row(problems, counts)
+                continue
+            seen[draft.key] = row.number
+            if draft.values.get("person"):
+                people.setdefault(fold(draft.values["person"]), []).append(draft.key)
+            batch.append(draft)
+            if len(batch) >= BATCH:
+                await flush()
+        await flush()
+        fixes: dict[str, dict[str, str]] = {}
+        for key, name, raw, row_number, column in pending:
+            if raw in seen:
+                continue
+            ids = sorted(set(people.get(fold(raw), [])))
+            if len(ids) == 1:
+                fixes.setdefault(key, {})[name] = ids[0]
+            else:
+                self.bad_row([Problem(table.file, "unknown_reference", {"value": raw}, row_number, column)], counts)
+        if fixes and self.writing:
+            stored = await self.tx.roles_for(sorted(fixes))
+            await self.tx.write_roles([], [(e, e.with_changes(**fixes[k])) for k, e in stored.items()])
+
+    # ----- decisions ------------------------------------------------------------------------
+
+    async def decisions(self, table: Table, by: str) -> None:
+        counts = self.outcome.of("decisions")
+        for notice in table.notices:
+            self.outcome.notice(notice)
+        if table.fields and "text" not in table.headers and "url" not in table.headers:
+            self.fatal(Problem(table.file, "missing_columns", {"columns": "Text"}))
+            return
+        zone = self.settings.timezone
+        seen: dict[str, int] = {}
+        state: dict[str, str] = {}  # key -> created/changed/unchanged, for rows with references
+        links: list[tuple[str, str, str, int, str]] = []  # key, field, reference, row, column
+        batch: list[decisions.EntryDraft] = []
+
+        async def flush() -> None:
+            existing = await self.tx.entries_for([d.key for d in batch])
+            new_entries: list[NewEntry] = []
+            changes: list[tuple[int, dict[str, Any]]] = []
+            for d in batch:
+                old = existing.get(d.key)
+                v = d.values
+                if old is None:
+                    new_entries.append(NewEntry(
+                        kind=v["kind"], scope=v.get("scope", network_scope()), text=v["text"], title=v.get("title"),
+                        url=v.get("url"), tags=v.get("tags", ()), lik=v.get("lik", ()), status=v.get("status"),
+                        owner=v.get("owner"), due=v.get("due"), public=v.get("public", False), author=IMPORTER,
+                        recorded_by=by, origin=f"import:{d.key}", external_id=d.key,
+                        created_at=noon(d.day, zone) if d.day else None))
+                    counts.created += 1
+                    result = "created"
+                else:
+                    diff = {k: value for k, value in v.items()
+                            if k in decisions.COMPARED and k != "kind" and old.values.get(k) != value}
+                    if d.day and old.created_at.astimezone(zone).date() != d.day:
+                        diff["created_at"] = noon(d.day, zone)
+                    if diff:
+                        changes.append((old.id, diff))
+                        counts.changed += 1
+                        result = "changed"
+                    else:
+                        counts.unchanged += 1
+                        result = "unchanged"
+                if d.refs:
+                    state[d.key] = result
+                    for name, ref in d.refs.items():
+                        links.append((d.key, name, ref, d.row, d.row_headers.get(name, name)))
+            batch.clear()
+            if self.writing:
+                await self.tx.insert_entries(new_entries)
+                await self.tx.change_entries(changes)
+
+        for row in self.rows(table):
+            draft, problems = decisions.read_row(row, table.file, self.settings.vocabulary)
+            if draft is not None and draft.key in seen:
+                problems = [Problem(table.file, "duplicate_key", {"value": draft.key, "first": seen[draft.key]}, row.number,
+                                    row.headers.get("id", "ID"))]
+                draft = None
+            if draft is None:
+                self.bad_row(problems, counts)
+                continue
+            seen[draft.key] = row.number
+            batch.append(draft)
+            if len(batch) >= BATCH:
+                await flush()
+        await flush()
+        if not links:
+            return
+        if not self.writing:
+            # Nothing was written: references can only be checked against the file and the store.
+            known = await self.tx.short_ids({ref for _, _, ref, _, _ in links})
+            for key, name, ref, row_number, column in links:
+                if ref not in seen and ref not in known:
+                    self.bad_row([Problem(table.file, "unknown_reference", {"value": ref}, row_number, column)], counts)
+            return
+        shorts = await self.tx.short_ids({k for k, *_ in links} | {ref for _, _, ref, _, _ in links})
+        current = await self.tx.entries_for(sorted({k for k, *_ in links}))
+        wanted: dict[str, dict[str, Any]] = {}
+        for key, name, ref, row_number, column in links:
+            if ref not in shorts:
+                self.bad_row([Problem(table.file, "unknown_reference", {"value": ref}, row_number, column)], counts)
+                continue
+            entry = current.get(key)
+            if entry is not None and getattr(entry, name) != shorts[ref]:
+                wanted.setdefault(key, {})[name] = shorts[ref]
+        await self.tx.change_entries([(current[k].id, values) for k, values in wanted.items()])
+        for key in wanted:
+            if state.get(key) == "unchanged":
+                counts.unchanged -= 1
+                counts.changed += 1
+
+    # ----- meetings -------------------------------------------------------------------------
+
+    async def meetings(self, items: Iterator[tuple[calendar.MeetingDraft | None, list[Problem], list[Problem]]],
+                       origin_prefix: str) -> None:
+        counts = self.outcome.of("meetings")
+        seen: set[str] = set()
+        drafts: list[calendar.MeetingDraft] = []
+        for draft, problems, notices in items:
+            for notice in notices:
+                self.outcome.notice(notice)
+            if draft is not None and draft.key in seen:
+                problems, draft = [Problem(draft.meeting.title, "duplicate_key", {"value": draft.key, "first": "?"}, draft.row)], None
+            if problems:
+                if problems[0].row is None:
+                    self.fatal(problems[0])
+                else:
+                    self.bad_row(problems, counts)
+                continue
+            if draft is not None:
+                seen.add(draft.key)
+                drafts.append(draft)
+        existing = await self.tx.meetings_for([d.key for d in drafts])
+        for d in drafts:
+            old = existing.get(d.key)
+            if old is None:
+                counts.created += 1
+                if self.writing:
+                    await self.tx.add_meeting(d.meeting, f"{origin_prefix}{d.key}")
+                continue
+            merged = _merge_meeting(old, d.meeting)
+            if merged == old:
+                counts.unchanged += 1
+            else:
+                counts.changed += 1
+                if self.writing:
+                    await self.tx.change_meeting(old.number, merged)
+
+
+def _merge_meeting(old: Meeting, new: Meeting) -> Meeting:
+    """What the file says, over what is stored; exception dates are added (a "!termin ausfallen" stays), and
+    reminders, agenda call, organiser, room and visibility stay as they were set in Lotse."""
+    exdates = tuple(sorted(set(old.exdates) | set(new.exdates)))
+    return Meeting(
+        id=old.id, number=old.number, scope=new.scope, title=new.title, start=new.start, timezone=new.timezone,
+        duration=new.duration, rrule=new.rrule, exdates=exdates, location=new.location, video_link=new.video_link,
+        reminders=old.reminders, agenda_call=old.agenda_call if new.agenda_call is None else new.agenda_call,
+        organiser=old.organiser or new.organiser, room_id=old.room_id, cancelled=new.cancelled,
+        external_id=old.external_id, public=old.public or new.public,
+    )
+
+
+def _kind_of_table(path: Path, settings: Settings) -> str:
+    if settings.kind:
+        return settings.kind
+    table = open_table(path, directory.COLUMNS, settings.column_map)
+    _close(table)
+    if {"role", "organisation"} & table.headers.keys():
+        return "directory"
+    return "decisions"
+
+
+def _close(table: Table) -> None:
+    close = getattr(table.rows, "close", None)
+    if close is not None:
+        close()
+
+
+async def _one_file(run: _Run, path: Path) -> None:
+    settings = run.settings
+    by = f"import:{path.name}"
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        run.fatal(Problem(str(path), "missing"))
+        return
+    if suffix == ".ics":
+        zone_scope = settings.meeting_scope
+        await run.meetings(calendar.read_ics(path, zone_scope, settings.timezone, by), "ics:")
+        return
+    if suffix in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            run.fatal(Problem(str(path), "not_yaml"))
+            return
+        if not isinstance(data, dict):
+            run.fatal(Problem(str(path), "no_section", {"section": "directory, decisions, meetings"}))
+            return
+        found = False
+        if isinstance(data.get("directory"), list) and settings.kind in (None, "directory"):
+            found = True
+            await run.directory(directory.yaml_table(path))
+        knowledge = data.get("knowledge") if isinstance(data.get("knowledge"), dict) else data
+        if (isinstance(knowledge.get("decisions"), list) or isinstance(knowledge.get("links"), list)) and settings.kind in (None, "decisions"):
+            found = True
+            await run.decisions(decisions.yaml_table(path), by)
+        if isinstance(data.get("meetings"), list) and settings.kind in (None, "meetings"):
+            found = True
+            await run.meetings(calendar.read_yaml_meetings(path, data, settings.rooms), "import:")
+        if not found:
+            run.fatal(Problem(str(path), "no_section", {"section": "directory, decisions, meetings"}))
+        return
+    try:
+        kind = _kind_of_table(path, settings)
+        columns = directory.COLUMNS if kind == "directory" else decisions.COLUMNS
+        table = open_table(path, columns, settings.column_map)
+    except TableError as exc:
+        run.fatal(exc.problem)
+        return
+    if kind == "directory":
+        await run.directory(table)
+    else:
+        await run.decisions(table, by)
+
+
+async def run_import(store: OnboardingStore, files: list[Path], settings: Settings, now: datetime) -> Outcome:
+    """Import `files` in one transaction. The outcome says what was (dry run: would be) done, and every problem."""
+    outcome = Outcome()
+    by = f"import:{files[0].name}" if len(files) == 1 else "import"
+    async with store.transaction(now, by) as tx:
+        run = _Run(tx, settings, outcome)
+        for path in files:
+            await _one_file(run, path)
+        outcome.stored = not settings.dry_run and not outcome.refused(settings.skip_bad_rows)
+        tx.keep = outcome.stored
+    return outcome

@@ -1,0 +1,242 @@
+"""Storage for imports: one transaction for a whole import, bulk inserts, history rows.
+
+Everything an import writes happens in the session of one `ImportTransaction`; it is
+committed only if the importer says `keep = True` at the end (no problems, not a dry run),
+otherwise rolled back — so an interrupted or refused import leaves the store as it was.
+History uses the register's and the directory's own revision tables: created entries get a
+"created" (register) / "imported" (directory) revision, changed ones an "imported" revision
+with the fields before and after.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.directory import RoleEntry
+from knowledge.meetings import Meeting
+from knowledge.register import Kind, NewEntry, Status, parse_short_id
+from knowledge.storage._orm import Counter, EntryRow, MeetingRow, RevisionRow, RoleRevisionRow, RoleRow
+from knowledge.storage.botstate import _insert
+from knowledge.storage.db import Database
+from knowledge.storage.directory import _diff, _from_doc, _to_doc
+from knowledge.storage.meetings import _meeting
+from knowledge.text import fold
+
+IMPORTED = "imported"
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """What an import compares a row with: the register's fields in domain types."""
+
+    id: int
+    short_id: str
+    external_id: str | None
+    values: dict[str, Any]  # kind, scope, text, title, url, status, owner, due, lik, tags, public
+    created_at: datetime
+    supersedes: str | None
+    superseded_by: str | None
+
+
+_ENTRY_COLUMNS = (EntryRow.id, EntryRow.kind, EntryRow.number, EntryRow.external_id, EntryRow.scope, EntryRow.text,
+                  EntryRow.title, EntryRow.url, EntryRow.status, EntryRow.owner, EntryRow.due, EntryRow.lik,
+                  EntryRow.tags, EntryRow.public, EntryRow.created_at, EntryRow.supersedes, EntryRow.superseded_by)
+
+
+def _stored(row: Any) -> StoredEntry:
+    kind = Kind(row.kind)
+    return StoredEntry(
+        id=row.id, short_id=f"{kind.prefix}-{row.number}", external_id=row.external_id,
+        values={"kind": kind, "scope": row.scope, "text": row.text, "title": row.title, "url": row.url,
+                "status": Status(row.status) if row.status else None, "owner": row.owner, "due": row.due,
+                "lik": tuple(row.lik or ()), "tags": tuple(row.tags or ()), "public": bool(row.public)},
+        created_at=row.created_at, supersedes=row.supersedes, superseded_by=row.superseded_by,
+    )
+
+
+class ImportTransaction:
+    def __init__(self, db: Database, session: AsyncSession, at: datetime, by: str):
+        self._db = db
+        self.session = session
+        self.at = at
+        self.by = by
+        self.keep = False
+
+    async def _reserve(self, name: str, count: int) -> int:
+        """Reserve `count` running numbers of a counter; the first one."""
+        s = self.session
+        await s.execute(_insert(self._db, Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=[Counter.name]))
+        last = (await s.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + count)
+                                .returning(Counter.value))).scalar_one()
+        return int(last) - count + 1
+
+    # ----- register -------------------------------------------------------------------------
+
+    async def entries_for(self, keys: list[str]) -> dict[str, StoredEntry]:
+        """Stored entries for import keys: by external id, else (B-12) by short id."""
+        found: dict[str, StoredEntry] = {}
+        if not keys:
+            return found
+        for row in await self.session.execute(select(*_ENTRY_COLUMNS).where(EntryRow.external_id.in_(keys))):
+            found[row.external_id] = _stored(row)
+        shorts = {k: parse_short_id(k) for k in keys if k not in found}
+        wanted = {(kind.value, number): key for key, parsed in shorts.items() if parsed for kind, number in [parsed]}
+        if wanted:
+            numbers = sorted({n for _, n in wanted})
+            rows = await self.session.execute(select(*_ENTRY_COLUMNS).where(EntryRow.number.in_(numbers)))
+            for row in rows:
+                key = wanted.get((row.kind, row.number))
+                if key is not None:
+                    found[key] = _stored(row)
+        return found
+
+    async def insert_entries(self, entries: list[NewEntry]) -> None:
+        by_kind: dict[Kind, list[NewEntry]] = {}
+        for new in entries:
+            by_kind.setdefault(new.kind, []).append(new)
+        for kind, group in by_kind.items():
+            first = await self._reserve(kind.value, len(group))
+            rows = [
+                dict(kind=kind.value, number=first + i, scope=n.scope, text=n.text, title=n.title, url=n.url,
+                     tags=list(n.tags), lik=list(n.lik), status=(n.status or Status.DECIDED).value if kind.has_status else None,
+                     owner=n.owner, due=n.due, public=n.public, retracted=False, room_id=None, source_event_id=None,
+                     permalink=None, source_changed=False, external_id=n.external_id, origin=n.origin, author=n.author,
+                     recorded_by=n.recorded_by, created_at=n.created_at or self.at, updated_at=self.at)
+                for i, n in enumerate(group)
+            ]
+            ids = (await self.session.execute(insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True), rows)).scalars().all()
+            await self.session.execute(insert(RevisionRow), [
+                dict(entry_id=i, at=self.at, by=n.recorded_by, action="created", before={}, after={"text": n.text})
+                for i, n in zip(ids, group)
+            ])
+
+    async def change_entries(self, changes: list[tuple[int, dict[str, Any]]]) -> None:
+        """Apply (entry id, {field: new value}) and record an 'imported' revision with before and after."""
+        if not changes:
+            return
+        ids = [entry_id for entry_id, _ in changes]
+        current = {r.id: r for r in await self.session.execute(select(*_ENTRY_COLUMNS).where(EntryRow.id.in_(ids)))}
+        revisions = []
+        for entry_id, values in changes:
+            row = current[entry_id]
+            before = {k: jsonable(_column_value(row, k)) for k in values}
+            stored = {k: (v.value if isinstance(v, enum.Enum) else list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+            await self.session.execute(update(EntryRow).where(EntryRow.id == entry_id).values(**stored, updated_at=self.at))
+            revisions.append(dict(entry_id=entry_id, at=self.at, by=self.by, action=IMPORTED, before=before,
+                                  after={k: jsonable(v) for k, v in values.items()}))
+        await self.session.execute(insert(RevisionRow), revisions)
+
+    async def short_ids(self, keys: set[str]) -> dict[str, str]:
+        """Import key -> short id, for the keys that name an entry (after this import's inserts)."""
+        found = await self.entries_for(sorted(keys))
+        return {key: entry.short_id for key, entry in found.items()}
+
+    # ----- directory ------------------------------------------------------------------------
+
+    async def roles_for(self, ids: list[str]) -> dict[str, RoleEntry]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(RoleRow).where(RoleRow.id.in_(ids)))
+        return {r.id: _from_doc(r.data) for r in rows}
+
+    async def role_ids(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        return set(await self.session.scalars(select(RoleRow.id).where(RoleRow.id.in_(ids))))
+
+    async def role_people(self) -> dict[str, list[str]]:
+        """Folded person name -> role ids, over the stored directory (to read "Vertretung: Jonas Brettschneider")."""
+        out: dict[str, list[str]] = {}
+        for row in await self.session.scalars(select(RoleRow)):
+            person = (row.data or {}).get("person")
+            if person:
+                out.setdefault(fold(person), []).append(row.id)
+        return out
+
+    async def write_roles(self, created: list[RoleEntry], changed: list[tuple[RoleEntry, RoleEntry]]) -> None:
+        if created:
+            docs = [(e, _to_doc(e)) for e in created]
+            await self.session.execute(insert(RoleRow), [
+                dict(id=e.id, matrix_id=e.matrix_id, status=e.status.value, data=doc, updated_at=self.at) for e, doc in docs])
+            await self.session.execute(insert(RoleRevisionRow), [
+                dict(entry_id=e.id, at=self.at, by=self.by, action=IMPORTED, before={}, after=doc) for e, doc in docs])
+        revisions = []
+        for old, new in changed:
+            doc = _to_doc(new)
+            before, after = _diff(_to_doc(old), doc)
+            await self.session.execute(update(RoleRow).where(RoleRow.id == new.id).values(
+                data=doc, matrix_id=new.matrix_id, status=new.status.value, updated_at=self.at))
+            revisions.append(dict(entry_id=new.id, at=self.at, by=self.by, action=IMPORTED, before=before, after=after))
+        if revisions:
+            await self.session.execute(insert(RoleRevisionRow), revisions)
+
+    # ----- meetings -------------------------------------------------------------------------
+
+    async def meetings_for(self, external_ids: list[str]) -> dict[str, Meeting]:
+        if not external_ids:
+            return {}
+        rows = await self.session.scalars(select(MeetingRow).where(MeetingRow.external_id.in_(external_ids)))
+        return {r.external_id: _meeting(r) for r in rows if r.external_id}
+
+    async def add_meeting(self, meeting: Meeting, origin: str) -> None:
+        number = await self._reserve("meeting", 1)
+        self.session.add(MeetingRow(number=number, origin=origin, created_by=self.by, created_at=self.at,
+                                    **_meeting_columns(meeting)))
+        await self.session.flush()
+
+    async def change_meeting(self, number: int, meeting: Meeting) -> None:
+        await self.session.execute(update(MeetingRow).where(MeetingRow.number == number).values(**_meeting_columns(meeting)))
+
+
+def _column_value(row: Any, name: str) -> Any:
+    return getattr(row, name)
+
+
+def _meeting_columns(m: Meeting) -> dict[str, Any]:
+    return dict(
+        scope=m.scope, room_id=m.room_id, title=m.title, start=m.start, timezone=m.timezone,
+        duration_minutes=int(m.duration.total_seconds() // 60), rrule=m.rrule,
+        exdates=[x.isoformat() for x in m.exdates], location=m.location, video_link=m.video_link,
+        reminders=[int(r.total_seconds() // 60) for r in m.reminders],
+        agenda_call_minutes=int(m.agenda_call.total_seconds() // 60) if m.agenda_call else None,
+        organiser=m.organiser, cancelled=m.cancelled, external_id=m.external_id, public=m.public,
+    )
+
+
+class _Rollback(Exception):
+    pass
+
+
+class OnboardingStore:
+    def __init__(self, db: Database):
+        self._db = db
+
+    @asynccontextmanager
+    async def transaction(self, at: datetime, by: str) -> AsyncIterator[ImportTransaction]:
+        """One unit of work for a whole import: committed if the body sets `keep`, else rolled back."""
+        try:
+            async with self._db.session() as s:
+                tx = ImportTransaction(self._db, s, at, by)
+                yield tx
+                if not tx.keep:
+                    raise _Rollback
+        except _Rollback:
+            pass
