@@ -330,7 +330,7 @@ def _close(table: Table) -> None:
 
 async def _one_file(run: _Run, path: Path) -> None:
     settings = run.settings
-    by = f"import:{path.name}"
+    by = run.tx.by = f"import:{path.name}"
     suffix = path.suffix.lower()
     if not path.is_file():
         run.fatal(Problem(str(path), "missing"))
