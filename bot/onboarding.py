@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ def _settings(config: LotseConfig, args: argparse.Namespace | None = None, kind:
     hfs = {hf.id: (hf.name_de, hf.name_en) for hf in config.network.handlungsfelder}
     rooms = {hf.room: f"hf:{hf.id}" for hf in config.network.handlungsfelder}
     rooms[config.network.coordination_room] = "network"
-    settings = Settings(vocabulary=Vocabulary(hfs, SynonymTable.load(*config.directory.synonyms)),
+    settings = Settings(vocabulary=Vocabulary(hfs, lambda: SynonymTable.load(*config.directory.synonyms)),
                         timezone=ZoneInfo(config.bot.timezone), rooms=rooms, kind=kind)
     if args is not None:
         settings.dry_run = args.dry_run
@@ -50,7 +51,6 @@ def _settings(config: LotseConfig, args: argparse.Namespace | None = None, kind:
 
 
 async def import_files(config: LotseConfig, files: list[Path], settings):
-    from bot.app import utcnow
     from knowledge.onboarding.run import run_import
     from knowledge.storage import Database
     from knowledge.storage.onboarding import OnboardingStore
@@ -58,7 +58,7 @@ async def import_files(config: LotseConfig, files: list[Path], settings):
     db = Database(config.database_url)
     await db.open()
     try:
-        return await run_import(OnboardingStore(db), files, settings, utcnow())
+        return await run_import(OnboardingStore(db), files, settings, datetime.now(timezone.utc))
     finally:
         await db.close()
 

@@ -32,6 +32,8 @@ def restore(text: str) -> str:
 
 def plain(value: object) -> str:
     """A cell's value as text: whole numbers without '.0', dates as ISO dates, None as ''."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

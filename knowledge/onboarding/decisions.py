@@ -7,6 +7,7 @@ date + text, so that a re-import is a no-op; then an edited text makes a new ent
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.onboarding.fields import CellError, Vocabulary, parse_date, parse_yes, split_list
+from knowledge.onboarding.fields import CellError, Vocabulary, folded, parse_date, parse_yes, split_list
 from knowledge.onboarding.problems import Problem
 from knowledge.onboarding.tables import Column, Row, Table, TableError
 from knowledge.register import MAX_TEXT, MAX_TITLE, MAX_URL, Kind, Status, hf_scope, network_scope, parse_status
@@ -61,6 +62,11 @@ REFERENCES = ("supersedes", "superseded_by")
 COMPARED = ("kind", "scope", "text", "title", "url", "status", "owner", "due", "lik", "tags", "public")
 
 
+@lru_cache(maxsize=1024)
+def _status(word: str) -> Status | None:
+    return parse_status(word)
+
+
 def derived_key(day: str, text: str) -> str:
     digest = hashlib.sha1(f"{day}\x1f{fold(text)}".encode()).hexdigest()
     return f"d-{digest[:12]}"
@@ -88,7 +94,7 @@ def read_row(row: Row, file: str, vocab: Vocabulary) -> tuple[EntryDraft | None,
 
     kind = Kind.DECISION
     if row.get("kind"):
-        found = KIND_WORDS.get(fold(row.get("kind")))
+        found = KIND_WORDS.get(folded(row.get("kind")))
         if found is None:
             problem("kind", "unknown_kind", value=row.get("kind"), known="Beschluss, Vereinbarung, Link")
         else:
@@ -123,7 +129,7 @@ def read_row(row: Row, file: str, vocab: Vocabulary) -> tuple[EntryDraft | None,
                 problem("handlungsfeld", exc.key, **exc.params)
     if kind.has_status:
         if row.get("status"):
-            status = parse_status(row.get("status"))
+            status = _status(row.get("status"))
             if status is None:
                 problem("status", "unknown_status", value=row.get("status"),
                         known="beschlossen, in Umsetzung, umgesetzt, vertagt, abgelehnt, ersetzt")

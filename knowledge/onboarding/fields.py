@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from babel import Locale
 
@@ -20,6 +21,12 @@ MATRIX_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
 YES = {"ja", "j", "yes", "y", "x", "true", "wahr", "1", "öffentlich", "oeffentlich", "public"}
 NO = {"nein", "n", "no", "false", "falsch", "0", "", "intern", "netzwerk", "network"}
 ALL = {"all", "alle", "netzwerk", "network", "gesamtnetzwerk", "*"}
+
+
+@lru_cache(maxsize=8192)
+def folded(word: str) -> str:
+    """`fold` for the few distinct words of a column (kinds, statuses, Handlungsfelder): computed once each."""
+    return fold(word.strip())
 
 
 class CellError(ValueError):
@@ -47,7 +54,7 @@ def parse_date(text: str) -> date | None:
 
 
 def parse_yes(text: str) -> bool:
-    word = fold(text.strip())
+    word = folded(text)
     if word in YES:
         return True
     if word in NO:
@@ -68,7 +75,11 @@ class Vocabulary:
     """What a cell may name: the network's Handlungsfelder, topics and languages."""
 
     handlungsfelder: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> names (de, en)
-    table: SynonymTable | None = None
+    table_loader: Callable[[], SynonymTable] | None = None  # loaded on first use: decisions never need it
+
+    @cached_property
+    def table(self) -> SynonymTable | None:
+        return self.table_loader() if self.table_loader else None
 
     @cached_property
     def _hf(self) -> dict[str, str]:
@@ -80,7 +91,7 @@ class Vocabulary:
 
     def handlungsfeld(self, text: str) -> str | None:
         """A Handlungsfeld id, None for the whole network; CellError if unknown."""
-        word = fold(text.strip())
+        word = folded(text)
         if not word or word in ALL:
             return None
         found = self._hf.get(word)

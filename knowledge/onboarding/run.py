@@ -24,7 +24,6 @@ from knowledge.onboarding.fields import Vocabulary
 from knowledge.onboarding.problems import Counts, Outcome, Problem
 from knowledge.onboarding.tables import Row, Table, TableError, open_table
 from knowledge.register import NewEntry, network_scope
-from knowledge.storage.directory import _to_doc
 from knowledge.storage.onboarding import ImportTransaction, OnboardingStore
 from knowledge.text import fold
 
@@ -129,7 +128,7 @@ class _Run:
                 if old is None:
                     created.append(new)
                     counts.created += 1
-                elif _to_doc(new) != _to_doc(old):
+                elif new != old:
                     changed.append((old, new))
                     counts.changed += 1
                 else:

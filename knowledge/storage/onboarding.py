@@ -10,23 +10,24 @@ with the fields before and after.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import JSON, Boolean, Date, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.directory import RoleEntry
 from knowledge.meetings import Meeting
 from knowledge.register import Kind, NewEntry, Status, parse_short_id
-from knowledge.storage._orm import Counter, EntryRow, MeetingRow, RevisionRow, RoleRevisionRow, RoleRow
+from knowledge.storage._orm import UTCDateTime, Counter, EntryRow, MeetingRow, RevisionRow, RoleRevisionRow, RoleRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
-from knowledge.storage.directory import _diff, _from_doc, _to_doc
+from knowledge.storage.directory import _diff, _from_doc
 from knowledge.storage.meetings import _meeting
 from knowledge.text import fold
 
@@ -72,6 +73,55 @@ def _stored(row: Any) -> StoredEntry:
     )
 
 
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _sqlite_converters(table: Any, names: list[str]) -> list[Any]:
+    """Per column, how SQLAlchemy's SQLite types would store a value (UTCDateTime, Date, JSON, Boolean)."""
+    out: list[Any] = []
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            out.append(_sqlite_datetime)
+        elif isinstance(kind, Date):
+            out.append(_sqlite_date)
+        elif isinstance(kind, JSON):
+            out.append(json.dumps)
+        elif isinstance(kind, Boolean):
+            out.append(_sqlite_bool)
+        else:
+            out.append(None)
+    return out
+
+
+_ROLE_FIELDS = tuple(f.name for f in fields(RoleEntry))
+
+
+def role_doc(entry: RoleEntry) -> dict[str, Any]:
+    """The directory's stored document of an entry (what `storage.directory._to_doc` makes), without
+    `dataclasses.asdict`'s deep copies: a 100,000-row import makes one per row."""
+    doc: dict[str, Any] = {}
+    for name in _ROLE_FIELDS:
+        value = getattr(entry, name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        elif isinstance(value, date):
+            value = value.isoformat()
+        doc[name] = value
+    return doc
+
+
 class ImportTransaction:
     def __init__(self, db: Database, session: AsyncSession, at: datetime, by: str):
         self._db = db
@@ -79,6 +129,23 @@ class ImportTransaction:
         self.at = at
         self.by = by
         self.keep = False
+
+    async def _bulk_insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows in one driver call. On SQLite the parameters are prepared here, in one
+        pass (SQLAlchemy's per-value type processing costs more than SQLite's insert); PostgreSQL
+        goes through SQLAlchemy's executemany."""
+        if not rows:
+            return
+        if self._db.backend != "sqlite":
+            await self.session.execute(insert(table), rows)
+            return
+        names = list(rows[0])
+        columns = ", ".join(f'"{n}"' for n in names)
+        sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" for _ in names)})'
+        connection = await self.session.connection()
+        converters = list(zip(names, _sqlite_converters(table, names)))
+        params = [tuple(r[n] if convert is None else convert(r[n]) for n, convert in converters) for r in rows]
+        await connection.exec_driver_sql(sql, params)
 
     async def _reserve(self, name: str, count: int) -> int:
         """Reserve `count` running numbers of a counter; the first one."""
@@ -114,18 +181,26 @@ class ImportTransaction:
             by_kind.setdefault(new.kind, []).append(new)
         for kind, group in by_kind.items():
             first = await self._reserve(kind.value, len(group))
+            default_status = Status.DECIDED.value if kind.has_status else None
+            kind_value = kind.value
+            status_value = {s: s.value for s in Status}
             rows = [
-                dict(kind=kind.value, number=first + i, scope=n.scope, text=n.text, title=n.title, url=n.url,
-                     tags=list(n.tags), lik=list(n.lik), status=(n.status or Status.DECIDED).value if kind.has_status else None,
+                dict(kind=kind_value, number=first + i, scope=n.scope, text=n.text, title=n.title, url=n.url,
+                     tags=list(n.tags), lik=list(n.lik), status=status_value[n.status] if n.status and default_status else default_status,
                      owner=n.owner, due=n.due, public=n.public, retracted=False, room_id=None, source_event_id=None,
                      permalink=None, source_changed=False, external_id=n.external_id, origin=n.origin, author=n.author,
                      recorded_by=n.recorded_by, created_at=n.created_at or self.at, updated_at=self.at)
                 for i, n in enumerate(group)
             ]
-            ids = (await self.session.execute(insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True), rows)).scalars().all()
-            await self.session.execute(insert(RevisionRow), [
-                dict(entry_id=i, at=self.at, by=n.recorded_by, action="created", before={}, after={"text": n.text})
-                for i, n in zip(ids, group)
+            # Plain executemany (one driver call), then the ids by the reserved numbers: RETURNING would
+            # make SQLite run one statement per row.
+            await self._bulk_insert(EntryRow.__table__, rows)
+            ids = dict((await self.session.execute(
+                select(EntryRow.number, EntryRow.id).where(EntryRow.kind == kind.value, EntryRow.number >= first,
+                                                           EntryRow.number < first + len(group)))).all())
+            await self._bulk_insert(RevisionRow.__table__, [
+                dict(entry_id=ids[first + i], at=self.at, by=n.recorded_by, action="created", before={}, after={"text": n.text})
+                for i, n in enumerate(group)
             ])
 
     async def change_entries(self, changes: list[tuple[int, dict[str, Any]]]) -> None:
@@ -154,8 +229,8 @@ class ImportTransaction:
     async def roles_for(self, ids: list[str]) -> dict[str, RoleEntry]:
         if not ids:
             return {}
-        rows = await self.session.scalars(select(RoleRow).where(RoleRow.id.in_(ids)))
-        return {r.id: _from_doc(r.data) for r in rows}
+        rows = await self.session.execute(select(RoleRow.id, RoleRow.data).where(RoleRow.id.in_(ids)))
+        return {row_id: _from_doc(data) for row_id, data in rows}
 
     async def role_ids(self, ids: list[str]) -> set[str]:
         if not ids:
@@ -165,23 +240,23 @@ class ImportTransaction:
     async def role_people(self) -> dict[str, list[str]]:
         """Folded person name -> role ids, over the stored directory (to read "Vertretung: Jonas Brettschneider")."""
         out: dict[str, list[str]] = {}
-        for row in await self.session.scalars(select(RoleRow)):
-            person = (row.data or {}).get("person")
+        for row_id, data in await self.session.execute(select(RoleRow.id, RoleRow.data)):
+            person = (data or {}).get("person")
             if person:
-                out.setdefault(fold(person), []).append(row.id)
+                out.setdefault(fold(person), []).append(row_id)
         return out
 
     async def write_roles(self, created: list[RoleEntry], changed: list[tuple[RoleEntry, RoleEntry]]) -> None:
         if created:
-            docs = [(e, _to_doc(e)) for e in created]
-            await self.session.execute(insert(RoleRow), [
+            docs = [(e, role_doc(e)) for e in created]
+            await self._bulk_insert(RoleRow.__table__, [
                 dict(id=e.id, matrix_id=e.matrix_id, status=e.status.value, data=doc, updated_at=self.at) for e, doc in docs])
-            await self.session.execute(insert(RoleRevisionRow), [
+            await self._bulk_insert(RoleRevisionRow.__table__, [
                 dict(entry_id=e.id, at=self.at, by=self.by, action=IMPORTED, before={}, after=doc) for e, doc in docs])
         revisions = []
         for old, new in changed:
-            doc = _to_doc(new)
-            before, after = _diff(_to_doc(old), doc)
+            doc = role_doc(new)
+            before, after = _diff(role_doc(old), doc)
             await self.session.execute(update(RoleRow).where(RoleRow.id == new.id).values(
                 data=doc, matrix_id=new.matrix_id, status=new.status.value, updated_at=self.at))
             revisions.append(dict(entry_id=new.id, at=self.at, by=self.by, action=IMPORTED, before=before, after=after))

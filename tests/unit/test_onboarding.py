@@ -35,7 +35,7 @@ def settings(**kw) -> Settings:
     hfs = {hf["id"]: (hf["name_de"], hf["name_en"]) for hf in network["handlungsfelder"]}
     rooms = {hf["room"]: f"hf:{hf['id']}" for hf in network["handlungsfelder"]}
     rooms[network["network"]["plenary_room"]] = "network"
-    return Settings(vocabulary=Vocabulary(hfs, TABLE), timezone=BERLIN, rooms=rooms, **kw)
+    return Settings(vocabulary=Vocabulary(hfs, lambda: TABLE), timezone=BERLIN, rooms=rooms, **kw)
 
 
 async def counts(db) -> tuple[int, int, int]:
@@ -382,6 +382,15 @@ async def test_a_changed_event_updates_its_series_and_keeps_exceptions_made_in_l
 
 
 # ----- export and the round trip --------------------------------------------------------------
+
+
+def test_the_fast_role_document_is_the_directorys_own():
+    from knowledge.directory_io import read_file
+    from knowledge.storage.directory import _to_doc
+    from knowledge.storage.onboarding import role_doc
+
+    for entry in read_file(NETWORK):
+        assert role_doc(entry) == _to_doc(entry)
 
 
 def test_formula_cells_are_neutralised_and_restored_exactly():

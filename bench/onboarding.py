@@ -1,0 +1,151 @@
+"""Onboarding: `lotse import` of large files, through the CLI, as a user runs it.
+
+Method. A fresh data directory and config (`lotse init`, SQLite). Synthetic files are written
+first (not timed): decisions as CSV (`;`, UTF-8 with BOM, German headers, as German Excel
+saves them) and as XLSX, and directory roles as CSV. Each import runs as its own process
+(`python -m bot import FILE --config …`), timed from spawn to exit (interpreter start, imports,
+migrations check, reading, checking, writing, commit — everything a user waits for); its peak
+resident memory is sampled every 5 ms (psutil). After each run the benchmark counts the rows in
+the database itself (entries, revisions, directory entries) and fails if they are not what the
+file holds; a second run of the same file must report everything unchanged and leave the
+counts as they were. Figures go to bench-results/onboarding.json and docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.common import RESULTS
+
+ROOT = Path(__file__).resolve().parent.parent
+HF = ["hf-arbeit", "hf-gesundheit", "hf-bildung", "hf-wohnen", "hf-ehrenamt", "alle"]
+STATUS = ["beschlossen", "in Umsetzung", "umgesetzt", "vertagt"]
+WORDS = ("Sprachkurs Kinderbetreuung Wohnungssuche Anerkennung Berufsabschluss Dolmetscher Gesundheitsamt Jobcenter "
+         "Beratung Ehrenamt Patenschaft Integrationskurs Fachtag Arbeitgeber Schule Kita Übersetzung Formular").split()
+
+
+def decisions_rows(n: int, rng: random.Random) -> list[list[str]]:
+    rows = [["Nr.", "Art", "Datum", "Handlungsfeld", "Titel", "Beschluss", "Status", "Verantwortlich", "Frist", "LIK"]]
+    for i in range(n):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 30)))
+        rows.append([f"B-{2000 + i // 500}-{i:06d}", "Vereinbarung" if i % 7 == 0 else "Beschluss",
+                     f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(2018, 2026)}", rng.choice(HF),
+                     f"Beschluss {i}", text, rng.choice(STATUS), "Migrationsbüro", "", "HF4"])
+    return rows
+
+
+def roles_rows(n: int, rng: random.Random) -> list[list[str]]:
+    rows = [["Nr.", "Name", "Funktion", "Träger", "Telefon", "E-Mail", "Themen", "Sprachen", "Handlungsfeld"]]
+    for i in range(n):
+        rows.append([f"r{i:06d}", f"Person {i}", f"Beratung {i}", f"Träger {i % 300} e.V.", f"+49 0000 {i:06d}",
+                     f"kontakt{i}@traeger{i % 300}.example.org", "Wohnen; Beratung", "Deutsch, Englisch", rng.choice(HF)])
+    return rows
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    path.write_bytes(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+
+
+def write_xlsx(path: Path, rows: list[list[str]]) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Beschlüsse")
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def run_cli(*args: str) -> tuple[float, float, float, str]:
+    """Seconds from spawn to exit, CPU seconds (user + system), peak RSS in MiB, standard output;
+    fails on a non-zero exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+    watched = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            peak = max(peak, watched.memory_info().rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    out, err = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise SystemExit(f"lotse {' '.join(args)} failed ({proc.returncode}):\n{err.decode()}")
+    return elapsed, cpu, peak / 2**20, out.decode()
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return {table: conn.execute(f"select count(*) from {table}").fetchone()[0]
+                for table in ("entries", "entry_revisions", "directory_entries", "directory_revisions")}
+
+
+def case(name: str, file: Path, expected: dict[str, int], rows: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="lotse-bench-") as tmp:
+        config = Path(tmp) / "lotse.yaml"
+        init = subprocess.run([sys.executable, "-m", "bot", "init", "--homeserver", "http://127.0.0.1:8008", "--user-id",
+                               "@lotse:integration.example", "--data-dir", str(Path(tmp) / "data"), "--network",
+                               str(ROOT / "config" / "demo-network.yaml")], cwd=ROOT, capture_output=True, check=True)
+        config.write_bytes(init.stdout)
+        run_cli("check-config", str(config))  # migrations and imports warm in the page cache, as on a used machine
+        load = os.getloadavg()[0]
+        first, cpu_first, rss_first, out_first = run_cli("import", str(file), "--config", str(config), "--lang", "en")
+        counts = db_counts(Path(tmp) / "data" / "lotse.db")
+        if counts != expected:
+            raise SystemExit(f"{name}: the database holds {counts}, expected {expected}\n{out_first}")
+        second, cpu_second, rss_second, out_second = run_cli("import", str(file), "--config", str(config), "--lang", "en")
+        if f"0 new, 0 changed, {rows} unchanged" not in out_second or db_counts(Path(tmp) / "data" / "lotse.db") != expected:
+            raise SystemExit(f"{name}: the re-import was not a no-op:\n{out_second}")
+        result = {"rows": rows, "first_s": round(first, 3), "first_cpu_s": round(cpu_first, 3), "per_s": round(rows / first),
+                  "reimport_s": round(second, 3), "reimport_cpu_s": round(cpu_second, 3), "load_avg_1min": load,
+                  "rss_peak_mib": round(rss_first, 1), "rss_peak_reimport_mib": round(rss_second, 1)}
+        print(f"{name:20s} {rows:>7} rows  import {first:6.2f} s wall, {cpu_first:5.2f} s CPU ({rows / first:6.0f}/s), "
+              f"peak RSS {rss_first:5.1f} MiB | re-import {second:6.2f} s wall, {cpu_second:5.2f} s CPU, "
+              f"peak RSS {rss_second:5.1f} MiB | load {load:.1f}", flush=True)
+        return result
+
+
+def main() -> None:
+    rng = random.Random(17)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="lotse-bench-files-") as tmp:
+        files = Path(tmp)
+        plan = []
+        for n in (10_000, 100_000):
+            write_csv(files / f"decisions-{n}.csv", decisions_rows(n, rng))
+            plan.append((f"decisions CSV", files / f"decisions-{n}.csv", {"entries": n, "entry_revisions": n,
+                                                                            "directory_entries": 0, "directory_revisions": 0}, n))
+        write_xlsx(files / "decisions-10000.xlsx", decisions_rows(10_000, rng))
+        plan.append(("decisions XLSX", files / "decisions-10000.xlsx", {"entries": 10_000, "entry_revisions": 10_000,
+                                                                       "directory_entries": 0, "directory_revisions": 0}, 10_000))
+        for n in (10_000, 100_000):
+            write_csv(files / f"roles-{n}.csv", roles_rows(n, rng))
+            plan.append(("directory roles CSV", files / f"roles-{n}.csv", {"entries": 0, "entry_revisions": 0,
+                                                                          "directory_entries": n, "directory_revisions": n}, n))
+        for name, file, expected, rows in plan:
+            results[f"{name} {rows}"] = case(name, file, expected, rows)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "onboarding.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
