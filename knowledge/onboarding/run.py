@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Settings:
     kind: str | None = None  # force the kind of table files (directory | decisions)
 
 
+@lru_cache(maxsize=8192)
 def noon(day: date, zone: ZoneInfo) -> datetime:
     """When a dated entry without a time is placed: noon, local time (as UTC)."""
     return datetime(day.year, day.month, day.day, 12, tzinfo=zone).astimezone(timezone.utc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+from functools import lru_cache
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
@@ -73,6 +74,7 @@ def _stored(row: Any) -> StoredEntry:
     )
 
 
+@lru_cache(maxsize=8192)  # an import repeats its own moment and a few thousand dates
 def _sqlite_datetime(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
@@ -85,6 +87,10 @@ def _sqlite_bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+def _json(value: Any) -> str:
+    return "[]" if value == [] else "{}" if value == {} else json.dumps(value)
+
+
 def _sqlite_converters(table: Any, names: list[str]) -> list[Any]:
     """Per column, how SQLAlchemy's SQLite types would store a value (UTCDateTime, Date, JSON, Boolean)."""
     out: list[Any] = []
@@ -95,7 +101,7 @@ def _sqlite_converters(table: Any, names: list[str]) -> list[Any]:
         elif isinstance(kind, Date):
             out.append(_sqlite_date)
         elif isinstance(kind, JSON):
-            out.append(json.dumps)
+            out.append(_json)
         elif isinstance(kind, Boolean):
             out.append(_sqlite_bool)
         else:
@@ -142,10 +148,12 @@ class ImportTransaction:
         names = list(rows[0])
         columns = ", ".join(f'"{n}"' for n in names)
         sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" for _ in names)})'
+        values = []
+        for name, convert in zip(names, _sqlite_converters(table, names)):
+            column = [r[name] for r in rows]
+            values.append(column if convert is None else list(map(convert, column)))
         connection = await self.session.connection()
-        converters = list(zip(names, _sqlite_converters(table, names)))
-        params = [tuple(r[n] if convert is None else convert(r[n]) for n, convert in converters) for r in rows]
-        await connection.exec_driver_sql(sql, params)
+        await connection.exec_driver_sql(sql, list(zip(*values)))
 
     async def _reserve(self, name: str, count: int) -> int:
         """Reserve `count` running numbers of a counter; the first one."""
