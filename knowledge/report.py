@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from knowledge.onboarding.cells import neutralise, restore
 from knowledge.register import Kind, hf_scope
 from knowledge.timefmt import parse_day
 
@@ -126,12 +127,12 @@ def to_csv(report: Report) -> str:
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
     for row in report.rows:
-        writer.writerow(asdict(row))
+        writer.writerow({k: neutralise(v) if isinstance(v, str) else v for k, v in asdict(row).items()})
     return buffer.getvalue()
 
 
 def rows_from_csv(text: str) -> tuple[ReportRow, ...]:
-    return tuple(ReportRow(**row) for row in csv.DictReader(io.StringIO(text)))
+    return tuple(ReportRow(**{k: restore(v) for k, v in row.items()}) for row in csv.DictReader(io.StringIO(text)))
 
 
 LABELS = {

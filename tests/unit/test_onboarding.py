@@ -436,3 +436,15 @@ async def test_exports_are_safe_to_open_in_a_spreadsheet(db, tmp_path):
     sheet = load_workbook(tmp_path / "b.xlsx").active
     assert all(cell.data_type == "s" for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None)
     assert sheet["F2"].value == "=1+1 ist zwei" and sheet["A1"].value == "ID" and sheet["B1"].value == "Art"
+
+
+def test_the_report_csv_uses_the_same_neutralisation():
+    from knowledge.report import Report, ReportRow, rows_from_csv, to_csv
+
+    row = ReportRow("hf-arbeit", "decision", "B-1", '=HYPERLINK("http://x";"klick")', "decided", "HF4", "2026-01-01",
+                    "@alle", "")
+    text = to_csv(Report(network="Netz", start="2026-01-01", end="2026-12-31", generated="2026-12-01", public_only=False,
+                         rows=(row,)))
+    cells = [c for r in csv.reader(io.StringIO(text)) for c in r]
+    assert '\'=HYPERLINK("http://x";"klick")' in cells and "'@alle" in cells
+    assert rows_from_csv(text) == (row,)
