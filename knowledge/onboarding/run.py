@@ -264,16 +264,16 @@ class _Run:
 
     # ----- meetings -------------------------------------------------------------------------
 
-    async def meetings(self, items: Iterator[tuple[calendar.MeetingDraft | None, list[Problem], list[Problem]]],
+    async def meetings(self, file: str, items: Iterator[tuple[calendar.MeetingDraft | None, list[Problem], list[Problem]]],
                        origin_prefix: str) -> None:
         counts = self.outcome.of("meetings")
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         drafts: list[calendar.MeetingDraft] = []
         for draft, problems, notices in items:
             for notice in notices:
                 self.outcome.notice(notice)
             if draft is not None and draft.key in seen:
-                problems, draft = [Problem(draft.meeting.title, "duplicate_key", {"value": draft.key, "first": "?"}, draft.row)], None
+                problems, draft = [Problem(file, "duplicate_key", {"value": draft.key, "first": seen[draft.key]}, draft.row, "UID")], None
             if problems:
                 if problems[0].row is None:
                     self.fatal(problems[0])
@@ -281,7 +281,7 @@ class _Run:
                     self.bad_row(problems, counts)
                 continue
             if draft is not None:
-                seen.add(draft.key)
+                seen[draft.key] = draft.row
                 drafts.append(draft)
         existing = await self.tx.meetings_for([d.key for d in drafts])
         for d in drafts:
@@ -338,7 +338,7 @@ async def _one_file(run: _Run, path: Path) -> None:
         return
     if suffix == ".ics":
         zone_scope = settings.meeting_scope
-        await run.meetings(calendar.read_ics(path, zone_scope, settings.timezone, by), "ics:")
+        await run.meetings(str(path), calendar.read_ics(path, zone_scope, settings.timezone, by), "ics:")
         return
     if suffix in (".yaml", ".yml"):
         try:
@@ -359,7 +359,7 @@ async def _one_file(run: _Run, path: Path) -> None:
             await run.decisions(decisions.yaml_table(path), by)
         if isinstance(data.get("meetings"), list) and settings.kind in (None, "meetings"):
             found = True
-            await run.meetings(calendar.read_yaml_meetings(path, data, settings.rooms), "import:")
+            await run.meetings(str(path), calendar.read_yaml_meetings(path, data, settings.rooms), "import:")
         if not found:
             run.fatal(Problem(str(path), "no_section", {"section": "directory, decisions, meetings"}))
         return

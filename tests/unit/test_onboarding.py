@@ -337,6 +337,11 @@ DTEND;TZID=Europe/Berlin:20270401T100000
 STATUS:CANCELLED
 END:VEVENT
 BEGIN:VEVENT
+UID:abgesagt@example.org
+SUMMARY:Doppelt
+DTSTART;TZID=Europe/Berlin:20270401T090000
+END:VEVENT
+BEGIN:VEVENT
 UID:ganztags@example.org
 SUMMARY:Interkulturelle Woche
 DTSTART;VALUE=DATE:20270920
@@ -350,7 +355,7 @@ async def test_outlook_calendars_become_meeting_series(db, tmp_path):
     file = tmp_path / "outlook.ics"
     file.write_text(ICS.replace("\n", "\r\n"), encoding="utf-8")
     outcome = await run_import(OnboardingStore(db), [file], settings(skip_bad_rows=True, meeting_scope="hf:hf-gesundheit"), T0)
-    assert [(p.row, p.column, p.key) for p in outcome.problems] == [(5, "DTSTART", "all_day")]
+    assert [(p.row, p.column, p.key) for p in outcome.problems] == [(5, "UID", "duplicate_key"), (6, "DTSTART", "all_day")]
     assert [n.key for n in outcome.notices] == ["override_ignored"]
     assert summary(outcome) == {"meetings": (3, 0, 0)}
     meetings = {m.title: m for m in await MeetingRepository(db).meetings(include_cancelled=True)}
