@@ -98,8 +98,9 @@ class RoleDraft:
     refs: dict[str, str] = field(default_factory=dict)
 
     def merged(self, existing: RoleEntry | None) -> RoleEntry:
-        base = existing or RoleEntry(id=self.key, role="", organisation="")
-        return base.with_changes(**self.values)
+        if existing is None:
+            return RoleEntry(**{"role": "", "organisation": "", **self.values, "id": self.key})
+        return existing.with_changes(**self.values)
 
 
 def read_row(row: Row, file: str, vocab: Vocabulary, notices: list[Problem]) -> tuple[RoleDraft | None, list[Problem]]:

@@ -110,7 +110,17 @@ class Vocabulary:
             out.update(self.table.languages)
         return out
 
+    @cached_property
+    def _memo(self) -> dict[tuple[str, str], tuple[str, bool] | str]:
+        return {}
+
     def language(self, text: str) -> str:
+        found = self._memo.get(("language", text))
+        if found is None:
+            found = self._memo[("language", text)] = self._language(text)
+        return found  # type: ignore[return-value]
+
+    def _language(self, text: str) -> str:
         word = text.strip()
         if LANGUAGE_CODE.match(word):
             return word
@@ -121,6 +131,12 @@ class Vocabulary:
 
     def topic(self, text: str) -> tuple[str, bool]:
         """A topic id from the synonym table if the text names exactly one, else the text; and whether it is known."""
+        found = self._memo.get(("topic", text))
+        if found is None:
+            found = self._memo[("topic", text)] = self._topic(text)
+        return found  # type: ignore[return-value]
+
+    def _topic(self, text: str) -> tuple[str, bool]:
         word = text.strip()
         if self.table is None:
             return word, True

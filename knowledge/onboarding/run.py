@@ -93,16 +93,30 @@ class _Run:
             self.fatal(Problem(table.file, "missing_columns", {"columns": ", ".join(labels[m] for m in missing)}))
             return
         seen: dict[str, int] = {}
-        people: dict[str, list[str]] = {}
-        stored_people: dict[str, list[str]] | None = None
+        people: dict[str, list[str]] = {}  # person as written -> keys in this file
+        stored_people: dict[str, list[str]] | None = None  # folded person -> ids in the store
         pending: list[tuple[str, str, str, int, str]] = []  # key, field, reference as written, row, column
         batch: list[directory.RoleDraft] = []
+
+        folded_people: dict[str, set[str]] = {}
+        folded_count = 0
+
+        def file_people(name: str) -> set[str]:
+            """Keys of the rows so far whose person is `name` (folded: case, umlauts); the folded index is
+            built only when a reference is a name, and brought up to date then."""
+            nonlocal folded_count
+            if folded_count != len(people):
+                folded_people.clear()
+                for person, keys in people.items():
+                    folded_people.setdefault(fold(person), set()).update(keys)
+                folded_count = len(people)
+            return set(folded_people.get(fold(name), set()))
 
         async def person_ids(name: str) -> list[str]:
             nonlocal stored_people
             if stored_people is None:
                 stored_people = await self.tx.role_people()
-            return sorted(set(people.get(fold(name), [])) | set(stored_people.get(fold(name), [])))
+            return sorted(file_people(name) | set(stored_people.get(fold(name), [])))
 
         async def flush() -> None:
             existing = await self.tx.roles_for([d.key for d in batch])
@@ -153,7 +167,7 @@ class _Run:
                 continue
             seen[draft.key] = row.number
             if draft.values.get("person"):
-                people.setdefault(fold(draft.values["person"]), []).append(draft.key)
+                people.setdefault(draft.values["person"], []).append(draft.key)
             batch.append(draft)
             if len(batch) >= BATCH:
                 await flush()
@@ -162,7 +176,7 @@ class _Run:
         for key, name, raw, row_number, column in pending:
             if raw in seen:
                 continue
-            ids = sorted(set(people.get(fold(raw), [])))
+            ids = sorted(file_people(raw))
             if len(ids) == 1:
                 fixes.setdefault(key, {})[name] = ids[0]
             else:

@@ -88,6 +88,8 @@ def _sqlite_bool(value: bool | None) -> int | None:
 
 
 def _json(value: Any) -> str:
+    if type(value) is RawJSON:
+        return value
     return "[]" if value == [] else "{}" if value == {} else json.dumps(value)
 
 
@@ -110,22 +112,27 @@ def _sqlite_converters(table: Any, names: list[str]) -> list[Any]:
 
 
 _ROLE_FIELDS = tuple(f.name for f in fields(RoleEntry))
+_ROLE_LISTS = {"topics", "handlungsfelder", "lik", "languages", "office_hours", "target_groups"}
+_ROLE_ENUMS = {"status", "visibility"}
+_ROLE_DATES = {"funded_until", "last_confirmed", "confirmation_requested"}
 
 
 def role_doc(entry: RoleEntry) -> dict[str, Any]:
     """The directory's stored document of an entry (what `storage.directory._to_doc` makes), without
     `dataclasses.asdict`'s deep copies: a 100,000-row import makes one per row."""
-    doc: dict[str, Any] = {}
-    for name in _ROLE_FIELDS:
-        value = getattr(entry, name)
-        if isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, enum.Enum):
-            value = value.value
-        elif isinstance(value, date):
-            value = value.isoformat()
-        doc[name] = value
+    doc = dict(zip(_ROLE_FIELDS, (getattr(entry, name) for name in _ROLE_FIELDS)))
+    for name in _ROLE_LISTS:
+        doc[name] = list(doc[name])
+    for name in _ROLE_ENUMS:
+        doc[name] = doc[name].value
+    for name in _ROLE_DATES:
+        if doc[name] is not None:
+            doc[name] = doc[name].isoformat()
     return doc
+
+
+class RawJSON(str):
+    """A JSON document already serialised (one document stored twice: the row and its 'created' revision)."""
 
 
 class ImportTransaction:
@@ -256,7 +263,9 @@ class ImportTransaction:
 
     async def write_roles(self, created: list[RoleEntry], changed: list[tuple[RoleEntry, RoleEntry]]) -> None:
         if created:
-            docs = [(e, role_doc(e)) for e in created]
+            docs: list[tuple[RoleEntry, Any]] = [(e, role_doc(e)) for e in created]
+            if self._db.backend == "sqlite":
+                docs = [(e, RawJSON(json.dumps(doc))) for e, doc in docs]
             await self._bulk_insert(RoleRow.__table__, [
                 dict(id=e.id, matrix_id=e.matrix_id, status=e.status.value, data=doc, updated_at=self.at) for e, doc in docs])
             await self._bulk_insert(RoleRevisionRow.__table__, [
