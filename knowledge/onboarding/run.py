@@ -105,11 +105,11 @@ class _Run:
             """Keys of the rows so far whose person is `name` (folded: case, umlauts); the folded index is
             built only when a reference is a name, and brought up to date then."""
             nonlocal folded_count
-            if folded_count != len(people):
+            if folded_count != len(seen):
                 folded_people.clear()
                 for person, keys in people.items():
                     folded_people.setdefault(fold(person), set()).update(keys)
-                folded_count = len(people)
+                folded_count = len(seen)
             return set(folded_people.get(fold(name), set()))
 
         async def person_ids(name: str) -> list[str]:
