@@ -164,8 +164,15 @@ def _csv(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Tab
         fh.seek(0)
     except UnicodeDecodeError:
         raise TableError(Problem(file, "encoding")) from None
-    reader = csv.reader(fh, delimiter=_delimiter(sample))
-    numbered = ((i, list(r)) for i, r in enumerate(reader, start=1))
+    first_line = sample.split("\n", 1)[0].strip()
+    skip = 0
+    if first_line.lower().startswith("sep=") and len(first_line) == 5:  # Excel's hint line: "sep=;"
+        delimiter, skip = first_line[4], 1
+        fh.readline()
+    else:
+        delimiter = _delimiter(sample)
+    reader = csv.reader(fh, delimiter=delimiter)
+    numbered = ((i + skip, list(r)) for i, r in enumerate(reader, start=1))
     try:
         for number, header in numbered:
             if any(c.strip() for c in header):

@@ -239,6 +239,13 @@ async def test_csv_in_any_delimiter_and_the_encodings_excel_writes(db, tmp_path,
     assert entry.id.startswith("v-")  # no ID column: keyed by Funktion + Träger
 
 
+async def test_excels_sep_line_is_understood_and_rows_keep_their_numbers(db, tmp_path):
+    file = tmp_path / "excel.csv"
+    file.write_bytes("sep=,\r\nName,Funktion,Träger,E-Mail\r\nA,B,C,kaputt\r\n".encode("cp1252"))
+    outcome = await run_import(OnboardingStore(db), [file], settings(), T0)
+    assert [(p.row, p.column, p.key) for p in outcome.problems] == [(3, "E-Mail", "not_email")]
+
+
 async def test_a_map_file_names_unusual_columns_and_unknown_columns_are_named_not_taken(db, tmp_path):
     from knowledge.onboarding.tables import load_map
 
