@@ -8,7 +8,9 @@ migrations check, reading, checking, writing, commit — everything a user waits
 resident memory is sampled every 5 ms (psutil). After each run the benchmark counts the rows in
 the database itself (entries, revisions, directory entries) and fails if they are not what the
 file holds; a second run of the same file must report everything unchanged and leave the
-counts as they were. Figures go to bench-results/onboarding.json and docs/benchmarks.md.
+counts as they were. A one-row file measures the fixed cost of a run (interpreter, imports,
+migration check). Figures go to bench-results/onboarding.json and docs/benchmarks.md.
+`python -m bench.onboarding - "decisions CSV"` runs one case (plus the floor).
 """
 from __future__ import annotations
 
@@ -142,6 +144,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lotse-bench-files-") as tmp:
         files = Path(tmp)
         plan = []
+        write_csv(files / "decisions-1.csv", decisions_rows(1, rng))
+        plan.append(("start-up floor", files / "decisions-1.csv", {"entries": 1, "entry_revisions": 1,
+                                                                  "directory_entries": 0, "directory_revisions": 0}, 1))
         for n in (10_000, 100_000):
             write_csv(files / f"decisions-{n}.csv", decisions_rows(n, rng))
             plan.append((f"decisions CSV", files / f"decisions-{n}.csv", {"entries": n, "entry_revisions": n,
@@ -153,7 +158,10 @@ def main() -> None:
             write_csv(files / f"roles-{n}.csv", roles_rows(n, rng))
             plan.append(("directory roles CSV", files / f"roles-{n}.csv", {"entries": 0, "entry_revisions": 0,
                                                                           "directory_entries": n, "directory_revisions": n}, n))
+        only = sys.argv[2:] if len(sys.argv) > 2 else None  # e.g. python -m bench.onboarding - "decisions CSV"
         for name, file, expected, rows in plan:
+            if only and name not in only and name != "start-up floor":
+                continue
             results[f"{name} {rows}"] = case(name, file, expected, rows, repeat=5 if rows <= 10_000 else 1)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "onboarding.json").write_text(json.dumps(results, indent=2))
