@@ -160,7 +160,13 @@ def cmd_import(args, kind: str | None = None) -> int:
     except TableError as exc:
         print(problem_line(exc.problem, lang), file=sys.stderr)
         return EXIT_PROBLEMS
-    outcome = asyncio.run(import_files(config, list(args.files), settings))
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        outcome = asyncio.run(import_files(config, list(args.files), settings))
+    except OperationalError:
+        print(t(lang, "onboarding.database_unavailable"), file=sys.stderr)
+        return 1
     return print_outcome(outcome, settings, lang)
 
 

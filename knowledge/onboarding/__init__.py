@@ -4,6 +4,7 @@
     tables.py     rows from .xlsx, .csv (any delimiter, UTF-8 with/without BOM, Windows-1252)
                   and YAML lists, streamed; column headers mapped to fields (German, English,
                   a --map file)
+    fields.py     single cells read strictly: dates, yes/no, lists, languages, Handlungsfelder, topics
     problems.py   what an import reports: file, row, column and a catalogue key, never prose
     directory.py  directory rows -> role entries (stable key: the ID column, else Funktion + Träger)
     decisions.py  decision rows -> register entries (stable key: the ID column, else date + text)

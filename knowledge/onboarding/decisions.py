@@ -137,6 +137,8 @@ def read_row(row: Row, file: str, vocab: Vocabulary) -> tuple[EntryDraft | None,
         elif row.has("status"):
             values["status"] = Status.DECIDED
     if row.has("owner"):
+        if len(row.get("owner")) > 255:
+            problem("owner", "too_long", limit=255)
         values["owner"] = row.get("owner") or None
     for name in ("due",):
         if row.has(name):

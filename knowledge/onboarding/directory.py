@@ -121,6 +121,11 @@ def read_row(row: Row, file: str, vocab: Vocabulary, notices: list[Problem]) -> 
             problem(name, "required", field=row.headers.get(name, name))
     if values.get("email") and not EMAIL.match(values["email"]):
         problem("email", "not_email", value=values["email"])
+    if len(row.get("id")) > 64:
+        problem("id", "too_long", limit=64)
+    for name in ("role", "organisation", "person", "email", "phone", "matrix_id", "confirmed_by"):
+        if len(values.get(name) or "") > 255:
+            problem(name, "too_long", limit=255)
     if values.get("matrix_id") and not MATRIX_ID.match(values["matrix_id"]):
         problem("matrix_id", "not_matrix_id", value=values["matrix_id"])
     for name in ("topics", "lik", "target_groups", "office_hours"):

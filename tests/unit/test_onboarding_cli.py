@@ -105,3 +105,26 @@ def test_export_edit_in_a_spreadsheet_and_import_round_trip(config, tmp_path, ca
 def test_export_to_a_place_that_cannot_be_written(config, tmp_path, capsys):
     assert main(["directory", "export", "--config", str(config), "--out", str(tmp_path / "no" / "such" / "dir.xlsx")]) == 2
     assert "Ich kann nicht in die Datei" in capsys.readouterr().err
+
+
+def test_a_locked_database_gets_a_sentence_and_nothing_half_stored(config, capsys):
+    assert main(["import", str(SAMPLES / "beschluesse.csv"), "--config", str(config)]) == 0
+    capsys.readouterr()
+    holder = sqlite3.connect(config.parent / "data" / "lotse.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the database (SQLite waits 5 s, then gives up)
+    try:
+        assert main(["import", str(SAMPLES / "verzeichnis.xlsx"), "--config", str(config)]) == 1
+        captured = capsys.readouterr()
+        assert "Die Datenbank ist gerade nicht erreichbar oder gesperrt. Ich habe nichts übernommen." in captured.err
+        assert "Traceback" not in captured.err + captured.out
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert stored(config) == (0, 5, 0)
+
+
+def test_overlong_values_are_problems_not_database_errors(config, tmp_path, capsys):
+    long_id = tmp_path / "lang.csv"
+    long_id.write_text("Nr.;Funktion;Träger\n" + "x" * 65 + ";Beratung;Träger e.V.\n", encoding="utf-8")
+    assert main(["import", str(long_id), "--config", str(config)]) == 2
+    assert "Zeile 2, Spalte Nr.: Der Text ist zu lang (höchstens 64 Zeichen)." in capsys.readouterr().err
