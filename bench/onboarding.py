@@ -149,7 +149,7 @@ def main() -> None:
                                                                   "directory_entries": 0, "directory_revisions": 0}, 1))
         for n in (10_000, 100_000):
             write_csv(files / f"decisions-{n}.csv", decisions_rows(n, rng))
-            plan.append((f"decisions CSV", files / f"decisions-{n}.csv", {"entries": n, "entry_revisions": n,
+            plan.append(("decisions CSV", files / f"decisions-{n}.csv", {"entries": n, "entry_revisions": n,
                                                                             "directory_entries": 0, "directory_revisions": 0}, n))
         write_xlsx(files / "decisions-10000.xlsx", decisions_rows(10_000, rng))
         plan.append(("decisions XLSX", files / "decisions-10000.xlsx", {"entries": 10_000, "entry_revisions": 10_000,

@@ -237,7 +237,7 @@ def cmd_decisions(args) -> int:
         return cmd_import(args, kind="decisions")
     import yaml
 
-    from knowledge.onboarding.export import decision_rows, export_decisions, DECISION_EXPORTED
+    from knowledge.onboarding.export import DECISION_EXPORTED, decision_rows, export_decisions
 
     config, code = _config(args)
     if config is None:

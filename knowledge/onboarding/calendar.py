@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -176,7 +176,7 @@ def read_yaml_meetings(path: Path, data: dict[str, Any], rooms: dict[str, str]) 
     for number, item in enumerate(data.get("meetings") or [], start=1):
         problems: list[Problem] = []
 
-        def problem(column: str, key: str, **params: object) -> None:
+        def problem(column: str, key: str, problems: list[Problem] = problems, number: int = number, **params: object) -> None:
             problems.append(Problem(file, key, params, number, column))
 
         if not isinstance(item, dict):

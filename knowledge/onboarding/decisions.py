@@ -7,10 +7,10 @@ date + text, so that a re-import is a no-op; then an edited text makes a new ent
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -256,7 +256,7 @@ class _Run:
         if not self.writing:
             # Nothing was written: references can only be checked against the file and the store.
             known = await self.tx.short_ids({ref for _, _, ref, _, _ in links})
-            for key, name, ref, row_number, column in links:
+            for _key, _name, ref, row_number, column in links:
                 if ref not in seen and ref not in known:
                     self.bad_row([Problem(table.file, "unknown_reference", {"value": ref}, row_number, column)], counts)
             return

@@ -174,7 +174,7 @@ def _csv(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Tab
     reader = csv.reader(fh, delimiter=delimiter)
     numbered = ((i + skip, list(r)) for i, r in enumerate(reader, start=1))
     try:
-        for number, header in numbered:
+        for _number, header in numbered:
             if any(c.strip() for c in header):
                 break
         else:
@@ -208,7 +208,7 @@ def _xlsx(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Ta
         raise TableError(Problem(file, "not_a_table")) from None
     sheet = book.worksheets[0]
     numbered = ((i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), start=1))
-    for number, header in numbered:
+    for _number, header in numbered:
         if any(plain(c) for c in header):
             break
     else:

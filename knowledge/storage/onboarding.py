@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import enum
 import json
-from functools import lru_cache
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Boolean, Date, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.directory import RoleEntry
 from knowledge.meetings import Meeting
 from knowledge.register import Kind, NewEntry, Status, parse_short_id
-from knowledge.storage._orm import UTCDateTime, Counter, EntryRow, MeetingRow, RevisionRow, RoleRevisionRow, RoleRow
+from knowledge.storage._orm import Counter, EntryRow, MeetingRow, RevisionRow, RoleRevisionRow, RoleRow, UTCDateTime
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
 from knowledge.storage.directory import _diff, _from_doc
