@@ -23,7 +23,7 @@ from knowledge.meetings import Meeting
 from knowledge.onboarding import calendar, decisions, directory
 from knowledge.onboarding.fields import Vocabulary
 from knowledge.onboarding.problems import Counts, Outcome, Problem
-from knowledge.onboarding.tables import Row, Table, TableError, open_table
+from knowledge.onboarding.tables import Column, Row, Table, TableError, header_fields, open_table
 from knowledge.register import NewEntry, network_scope
 from knowledge.storage.onboarding import ImportTransaction, OnboardingStore
 from knowledge.text import fold
@@ -327,22 +327,6 @@ def _merge_meeting(old: Meeting, new: Meeting) -> Meeting:
     )
 
 
-def _kind_of_table(path: Path, settings: Settings) -> str:
-    if settings.kind:
-        return settings.kind
-    table = open_table(path, directory.COLUMNS, settings.column_map)
-    _close(table)
-    if {"role", "organisation"} & table.headers.keys():
-        return "directory"
-    return "decisions"
-
-
-def _close(table: Table) -> None:
-    close = getattr(table.rows, "close", None)
-    if close is not None:
-        close()
-
-
 async def _one_file(run: _Run, path: Path) -> None:
     settings = run.settings
     by = run.tx.by = f"import:{path.name}"
@@ -377,10 +361,18 @@ async def _one_file(run: _Run, path: Path) -> None:
         if not found:
             run.fatal(Problem(str(path), "no_section", {"section": "directory, decisions, meetings"}))
         return
+    chosen: list[str] = []
+
+    def choose(headers: list[str]) -> list[Column]:
+        """A directory names a role or an organisation; anything else is read as decisions."""
+        kind = settings.kind or ("directory" if {"role", "organisation"} & header_fields(
+            headers, directory.COLUMNS, settings.column_map) else "decisions")
+        chosen.append(kind)
+        return directory.COLUMNS if kind == "directory" else decisions.COLUMNS
+
     try:
-        kind = _kind_of_table(path, settings)
-        columns = directory.COLUMNS if kind == "directory" else decisions.COLUMNS
-        table = open_table(path, columns, settings.column_map)
+        table = open_table(path, choose, settings.column_map)
+        kind = chosen[0]
     except TableError as exc:
         run.fatal(exc.problem)
         return

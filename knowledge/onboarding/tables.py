@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +89,12 @@ def load_map(path: Path) -> dict[str, str]:
     return {header_key(k): (v if v is not None else IGNORE) for k, v in data.items()}
 
 
+def header_fields(headers: list[str], columns: list[Column], overrides: Mapping[str, str] | None = None) -> set[str]:
+    """The fields these headers name."""
+    known = _resolve(columns, overrides or {})
+    return {known[k] for k in map(header_key, headers) if k in known}
+
+
 def _resolve(columns: list[Column], overrides: Mapping[str, str]) -> dict[str, str]:
     """Folded header -> field, overrides last."""
     known: dict[str, str] = {}
@@ -100,7 +106,12 @@ def _resolve(columns: list[Column], overrides: Mapping[str, str]) -> dict[str, s
     return known
 
 
-def _map_headers(file: str, raw: list[object], columns: list[Column], overrides: Mapping[str, str]) -> tuple[dict[int, str], dict[str, str], list[Problem]]:
+Columns = list[Column] | Callable[[list[str]], list[Column]]
+
+
+def _map_headers(file: str, raw: list[object], columns: Columns, overrides: Mapping[str, str]) -> tuple[dict[int, str], dict[str, str], list[Problem]]:
+    if callable(columns):
+        columns = columns([plain(cell) for cell in raw])
     known = _resolve(columns, overrides)
     valid = {c.field for c in columns}
     fields: dict[int, str] = {}
@@ -155,7 +166,7 @@ def _delimiter(sample: str) -> str:
         return max(DELIMITERS, key=first.count)
 
 
-def _csv(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Table:
+def _csv(path: Path, columns: Columns, overrides: Mapping[str, str]) -> Table:
     file = str(path)
     encoding = _encoding(path)
     try:
@@ -196,7 +207,7 @@ def _csv(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Tab
     return Table(file, fields, headers, notices, rows())
 
 
-def _xlsx(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Table:
+def _xlsx(path: Path, columns: Columns, overrides: Mapping[str, str]) -> Table:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -225,8 +236,11 @@ def _xlsx(path: Path, columns: list[Column], overrides: Mapping[str, str]) -> Ta
     return Table(file, fields, headers, notices, rows())
 
 
-def open_table(path: Path, columns: list[Column], overrides: Mapping[str, str] | None = None) -> Table:
-    """The table in `path` (.xlsx/.xlsm or .csv/.txt/.tsv), rows streamed; TableError if it cannot be read."""
+def open_table(path: Path, columns: Columns, overrides: Mapping[str, str] | None = None) -> Table:
+    """The table in `path` (.xlsx/.xlsm or .csv/.txt/.tsv), rows streamed; TableError if it cannot be read.
+
+    `columns` may be a function of the header row (as written) that chooses the columns: the file is
+    read once even when its headers decide what it holds."""
     if not path.is_file():
         raise TableError(Problem(str(path), "missing"))
     suffix = path.suffix.lower()
