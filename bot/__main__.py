@@ -117,7 +117,17 @@ async def with_stores(config, action):
         await db.close()
 
 
-from bot.onboarding import run_directory_import, run_import  # noqa: E402  (the demo and tests call these)
+async def run_import(config, file: Path):
+    """Import a network file (decisions, links, meetings); the demo and tests call this."""
+    from bot.onboarding import run_import as run
+
+    return await run(config, file)
+
+
+async def run_directory_import(config, file: Path) -> int:
+    from bot.onboarding import run_directory_import as run
+
+    return await run(config, file)
 
 
 def cmd_export(args) -> int:

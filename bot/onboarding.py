@@ -12,11 +12,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, LotseConfig, load_config
-from commands.i18n import t
 
 EXIT_PROBLEMS = 2
 KIND_LABEL = {"directory": "onboarding.kind.directory", "decisions": "onboarding.kind.decisions",
               "meetings": "onboarding.kind.meetings"}
+
+
+def t(lang: str, key: str, **params: object) -> str:
+    """The catalogue, imported when a message is printed: `lotse health` and friends need none of it."""
+    from commands.i18n import t as translate
+
+    return translate(lang, key, **params)
 
 
 @dataclass(frozen=True)
