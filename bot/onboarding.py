@@ -58,11 +58,9 @@ def _settings(config: LotseConfig, args: argparse.Namespace | None = None, kind:
 
 async def import_files(config: LotseConfig, files: list[Path], settings):
     from knowledge.onboarding.run import run_import
-    from knowledge.storage import Database
-    from knowledge.storage.onboarding import OnboardingStore
+    from knowledge.storage.onboarding import OnboardingStore, open_database
 
-    db = Database(config.database_url)
-    await db.open()
+    db = await open_database(config.database_url)
     try:
         return await run_import(OnboardingStore(db), files, settings, datetime.now(timezone.utc))
     finally:
@@ -166,11 +164,11 @@ def cmd_import(args, kind: str | None = None) -> int:
     except TableError as exc:
         print(problem_line(exc.problem, lang), file=sys.stderr)
         return EXIT_PROBLEMS
-    from sqlalchemy.exc import OperationalError
+    from knowledge.storage.onboarding import StoreUnavailable
 
     try:
         outcome = asyncio.run(import_files(config, list(args.files), settings))
-    except OperationalError:
+    except StoreUnavailable:
         print(t(lang, "onboarding.database_unavailable"), file=sys.stderr)
         return 1
     return print_outcome(outcome, settings, lang)

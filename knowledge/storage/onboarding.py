@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.directory import RoleEntry
@@ -316,6 +317,21 @@ class _Rollback(Exception):
     pass
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached or is locked; nothing was stored."""
+
+
+async def open_database(url: str) -> Database:
+    """Open (and migrate) the database, or raise StoreUnavailable."""
+    db = Database(url)
+    try:
+        await db.open()
+    except OperationalError:
+        await db.close()
+        raise StoreUnavailable from None
+    return db
+
+
 class OnboardingStore:
     def __init__(self, db: Database):
         self._db = db
@@ -331,3 +347,5 @@ class OnboardingStore:
                     raise _Rollback
         except _Rollback:
             pass
+        except OperationalError:
+            raise StoreUnavailable from None
