@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import yaml
 from openpyxl import Workbook, load_workbook
 
@@ -403,6 +405,13 @@ def test_the_fast_role_document_is_the_directorys_own():
 
     for entry in read_file(NETWORK):
         assert role_doc(entry) == _to_doc(entry)
+
+
+@given(st.text())
+def test_any_cell_text_survives_neutralisation_and_is_never_a_formula(text):
+    safe = neutralise(text)
+    assert restore(safe) == text
+    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
 def test_formula_cells_are_neutralised_and_restored_exactly():
