@@ -8,6 +8,7 @@ are left out (and listed) and the rest is stored.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -29,6 +30,7 @@ from knowledge.storage.onboarding import ImportTransaction, OnboardingStore
 from knowledge.text import fold
 
 BATCH = 2000
+OWN_EXPORT = re.compile(r"^lotse-meeting-(\d+)@lotse$")  # UIDs of `lotse export ics` (commands/meetings.py)
 IMPORTER = "import"
 KINDS = ("directory", "decisions", "meetings")
 
@@ -38,7 +40,7 @@ class Settings:
     vocabulary: Vocabulary
     timezone: ZoneInfo
     rooms: dict[str, str] = field(default_factory=dict)  # room alias -> scope, for network files' meetings
-    meeting_scope: str = "network"  # where meetings from .ics files belong
+    meeting_scope: str | None = None  # where meetings from .ics files belong (None: new ones to the network)
     column_map: dict[str, str] = field(default_factory=dict)
     skip_bad_rows: bool = False
     dry_run: bool = False
@@ -279,7 +281,8 @@ class _Run:
     # ----- meetings -------------------------------------------------------------------------
 
     async def meetings(self, file: str, items: Iterator[tuple[calendar.MeetingDraft | None, list[Problem], list[Problem]]],
-                       origin_prefix: str) -> None:
+                       origin_prefix: str, scoped: bool = False) -> None:
+        """`scoped`: the file names each meeting's room (network files); a calendar file does not."""
         counts = self.outcome.of("meetings")
         seen: dict[str, int] = {}
         drafts: list[calendar.MeetingDraft] = []
@@ -297,7 +300,13 @@ class _Run:
             if draft is not None:
                 seen[draft.key] = draft.row
                 drafts.append(draft)
-        existing = await self.tx.meetings_for([d.key for d in drafts])
+        own = {d.key: int(m.group(1)) for d in drafts if (m := OWN_EXPORT.match(d.key))}
+        existing = await self.tx.meetings_for([d.key for d in drafts], own)
+        for d in drafts:
+            mine = existing.get(d.key) if d.key in own else None
+            if mine is not None and mine.external_id != d.key and mine.title != d.meeting.title and mine.start != d.meeting.start:
+                del existing[d.key]  # another Lotse's export: the same number names a different meeting here
+        keep_scope = self.settings.meeting_scope is None and not scoped
         for d in drafts:
             old = existing.get(d.key)
             if old is None:
@@ -305,7 +314,7 @@ class _Run:
                 if self.writing:
                     await self.tx.add_meeting(d.meeting, f"{origin_prefix}{d.key}")
                 continue
-            merged = _merge_meeting(old, d.meeting)
+            merged = _merge_meeting(old, d.meeting, keep_scope or d.key in own)
             if merged == old:
                 counts.unchanged += 1
             else:
@@ -314,13 +323,22 @@ class _Run:
                     await self.tx.change_meeting(old.number, merged)
 
 
-def _merge_meeting(old: Meeting, new: Meeting) -> Meeting:
+def _rule_key(rule: str | None) -> object:
+    """An RRULE compared by meaning, not by the order of its parts."""
+    if not rule:
+        return None
+    return tuple(sorted(part.strip().upper() for part in rule.split(";") if part.strip()))
+
+
+def _merge_meeting(old: Meeting, new: Meeting, keep_scope: bool) -> Meeting:
     """What the file says, over what is stored; exception dates are added (a "!termin ausfallen" stays), and
-    reminders, agenda call, organiser, room and visibility stay as they were set in Lotse."""
+    reminders, agenda call, organiser, room and visibility stay as they were set in Lotse. The scope
+    stays unless the import names one (a calendar file does not know Lotse's rooms)."""
     exdates = tuple(sorted(set(old.exdates) | set(new.exdates)))
+    rrule = old.rrule if _rule_key(old.rrule) == _rule_key(new.rrule) else new.rrule
     return Meeting(
-        id=old.id, number=old.number, scope=new.scope, title=new.title, start=new.start, timezone=new.timezone,
-        duration=new.duration, rrule=new.rrule, exdates=exdates, location=new.location, video_link=new.video_link,
+        id=old.id, number=old.number, scope=old.scope if keep_scope else new.scope, title=new.title, start=new.start,
+        timezone=new.timezone, duration=new.duration, rrule=rrule, exdates=exdates, location=new.location, video_link=new.video_link,
         reminders=old.reminders, agenda_call=old.agenda_call if new.agenda_call is None else new.agenda_call,
         organiser=old.organiser or new.organiser, room_id=old.room_id, cancelled=new.cancelled,
         external_id=old.external_id, public=old.public or new.public,
@@ -335,7 +353,7 @@ async def _one_file(run: _Run, path: Path) -> None:
         run.fatal(Problem(str(path), "missing"))
         return
     if suffix == ".ics":
-        zone_scope = settings.meeting_scope
+        zone_scope = settings.meeting_scope or network_scope()
         await run.meetings(str(path), calendar.read_ics(path, zone_scope, settings.timezone, by), "ics:")
         return
     if suffix in (".yaml", ".yml"):
@@ -357,7 +375,7 @@ async def _one_file(run: _Run, path: Path) -> None:
             await run.decisions(decisions.yaml_table(path), by)
         if isinstance(data.get("meetings"), list) and settings.kind in (None, "meetings"):
             found = True
-            await run.meetings(str(path), calendar.read_yaml_meetings(path, data, settings.rooms), "import:")
+            await run.meetings(str(path), calendar.read_yaml_meetings(path, data, settings.rooms), "import:", scoped=True)
         if not found:
             run.fatal(Problem(str(path), "no_section", {"section": "directory, decisions, meetings"}))
         return

@@ -282,11 +282,17 @@ class ImportTransaction:
 
     # ----- meetings -------------------------------------------------------------------------
 
-    async def meetings_for(self, external_ids: list[str]) -> dict[str, Meeting]:
-        if not external_ids:
-            return {}
-        rows = await self.session.scalars(select(MeetingRow).where(MeetingRow.external_id.in_(external_ids)))
-        return {r.external_id: _meeting(r) for r in rows if r.external_id}
+    async def meetings_for(self, external_ids: list[str], own: dict[str, int] | None = None) -> dict[str, Meeting]:
+        """Stored meetings by external id (the calendar's UID); `own` maps keys of Lotse's own exported
+        events (lotse-meeting-<id>@lotse) to meeting ids."""
+        found: dict[str, Meeting] = {}
+        if external_ids:
+            rows = await self.session.scalars(select(MeetingRow).where(MeetingRow.external_id.in_(external_ids)))
+            found = {r.external_id: _meeting(r) for r in rows if r.external_id}
+        if own:
+            by_id = {r.id: r for r in await self.session.scalars(select(MeetingRow).where(MeetingRow.id.in_(sorted(own.values()))))}
+            found.update({key: _meeting(by_id[i]) for key, i in own.items() if i in by_id})
+        return found
 
     async def add_meeting(self, meeting: Meeting, origin: str) -> None:
         number = await self._reserve("meeting", 1)

@@ -469,3 +469,17 @@ def test_the_report_csv_uses_the_same_neutralisation():
     cells = [c for r in csv.reader(io.StringIO(text)) for c in r]
     assert '\'=HYPERLINK("http://x";"klick")' in cells and "'@alle" in cells
     assert rows_from_csv(text) == (row,)
+
+
+async def test_another_lotses_export_does_not_overwrite_a_meeting_with_the_same_number(db, tmp_path):
+    store = OnboardingStore(db)
+    await run_import(store, [SAMPLES / "termine.ics"], settings(), T0)
+    foreign = tmp_path / "fremd.ics"
+    foreign.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Lotse//Integrationsnetzwerk//DE\r\nBEGIN:VEVENT\r\n"
+                       "UID:lotse-meeting-1@lotse\r\nSUMMARY:Ganz anderes Treffen\r\n"
+                       "DTSTART;TZID=Europe/Berlin:20270302T100000\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                       encoding="utf-8")
+    outcome = await run_import(store, [foreign], settings(), T0)
+    assert summary(outcome) == {"meetings": (1, 0, 0)}
+    titles = sorted(m.title for m in await MeetingRepository(db).meetings())
+    assert titles == ["AG Wohnen – Monatstreffen", "Fachtag Integration 2027", "Ganz anderes Treffen"]

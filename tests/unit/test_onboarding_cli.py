@@ -128,3 +128,12 @@ def test_overlong_values_are_problems_not_database_errors(config, tmp_path, caps
     long_id.write_text("Nr.;Funktion;Träger\n" + "x" * 65 + ";Beratung;Träger e.V.\n", encoding="utf-8")
     assert main(["import", str(long_id), "--config", str(config)]) == 2
     assert "Zeile 2, Spalte Nr.: Der Text ist zu lang (höchstens 64 Zeichen)." in capsys.readouterr().err
+
+
+def test_lotses_own_calendar_export_imports_back_without_change(config, tmp_path, capsys):
+    assert main(["import", str(ROOT / "config" / "demo-network.yaml"), str(SAMPLES / "termine.ics"), "--config", str(config)]) == 0
+    exported = tmp_path / "alle.ics"
+    assert main(["export", "ics", "--config", str(config), "--out", str(exported)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(exported), "--config", str(config), "--dry-run"]) == 0
+    assert "Termine: 0 neu, 0 geändert, 4 unverändert." in capsys.readouterr().out
