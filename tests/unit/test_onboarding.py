@@ -9,9 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-import yaml
 from openpyxl import Workbook, load_workbook
 
 from knowledge.onboarding import run as onboarding_run
