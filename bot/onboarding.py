@@ -89,6 +89,20 @@ async def run_directory_import(config: LotseConfig, file: Path) -> int:
     return counts.created + counts.changed
 
 
+def _field_label(change, lang: str) -> list[str]:
+    """Column headers (as exports write them) for the changed fields; meeting fields by their iCalendar names."""
+    from knowledge.onboarding import decisions, directory
+
+    if change.kind == "meetings":
+        names = {"title": "SUMMARY", "start": "DTSTART", "timezone": "TZID", "duration": "DTEND", "rrule": "RRULE",
+                 "exdates": "EXDATE", "location": "LOCATION", "video_link": "URL", "cancelled": "STATUS",
+                 "scope": "Handlungsfeld"}
+        return [names.get(f, f) for f in change.fields]
+    columns = directory.COLUMNS if change.kind == "directory" else decisions.COLUMNS
+    labels = {c.field: c.label(lang) for c in columns}
+    return [labels.get(f, f) for f in change.fields]
+
+
 def _where(problem, lang: str) -> str:
     parts = [problem.file]
     if problem.row is not None:
@@ -116,6 +130,13 @@ def print_outcome(outcome, settings, lang: str) -> int:
         if counts.skipped:
             line += " " + t(lang, "onboarding.skipped_count", skipped=counts.skipped)
         print(("  " if settings.dry_run or refused else "") + line, file=out)
+    if outcome.changes:
+        print(t(lang, "onboarding.changes_would" if settings.dry_run else "onboarding.changes"), file=out)
+        for change in outcome.changes:
+            print(f"  - {t(lang, KIND_LABEL[change.kind])} {change.key}: {', '.join(_field_label(change, lang))}", file=out)
+        total = sum(c.changed for c in outcome.counts.values())
+        if total > len(outcome.changes):
+            print("  - " + t(lang, "onboarding.more_changes", count=total - len(outcome.changes)), file=out)
     if outcome.problems:
         header = "onboarding.skipped_rows" if settings.skip_bad_rows and not outcome.fatal else "onboarding.problems"
         print(t(lang, header, count=outcome.problem_total), file=sys.stderr)

@@ -27,6 +27,18 @@ class Counts:
     skipped: int = 0
 
 
+MAX_CHANGES = 50  # changed entries listed one by one (with their fields); beyond that, only counted
+
+
+@dataclass(frozen=True)
+class Change:
+    """An existing entry the import changes (or, in a dry run, would change)."""
+
+    kind: str  # directory, decisions, meetings
+    key: str  # the row's key: its ID, a derived key, a calendar UID
+    fields: tuple[str, ...]  # the importer's field names (directory.COLUMNS / decisions.COLUMNS), or meeting fields
+
+
 @dataclass
 class Outcome:
     """Per kind (directory, decisions, links, meetings) what was (or would be) created, changed, left alone."""
@@ -36,6 +48,7 @@ class Outcome:
     notices: list[Problem] = field(default_factory=list)  # not stopping anything, e.g. ignored columns
     problem_total: int = 0
     skipped_rows: list[tuple[str, int]] = field(default_factory=list)  # (file, row) left out by --skip-bad-rows
+    changes: list[Change] = field(default_factory=list)
     stored: bool = False
     fatal: bool = False  # a problem with a whole file: --skip-bad-rows cannot help
 
@@ -49,6 +62,10 @@ class Outcome:
         self.problem_total += 1
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(problem)
+
+    def changed(self, kind: str, key: str, fields: tuple[str, ...]) -> None:
+        if len(self.changes) < MAX_CHANGES:
+            self.changes.append(Change(kind, key, fields))
 
     def notice(self, notice: Problem) -> None:
         if notice not in self.notices and len(self.notices) < MAX_REPORTED:

@@ -26,10 +26,12 @@ from knowledge.onboarding.fields import Vocabulary
 from knowledge.onboarding.problems import Counts, Outcome, Problem
 from knowledge.onboarding.tables import Column, Row, Table, TableError, header_fields, open_table
 from knowledge.register import NewEntry, network_scope
-from knowledge.storage.onboarding import ImportTransaction, OnboardingStore
+from knowledge.storage.onboarding import ImportTransaction, OnboardingStore, role_doc
 from knowledge.text import fold
 
 BATCH = 2000
+DECISION_FIELD = {"scope": "handlungsfeld", "created_at": "date"}  # register column -> importer field
+MEETING_FIELDS = ("title", "start", "timezone", "duration", "rrule", "exdates", "location", "video_link", "cancelled", "scope")
 OWN_EXPORT = re.compile(r"^lotse-meeting-(\d+)@lotse$")  # UIDs of `lotse export ics` (commands/meetings.py)
 IMPORTER = "import"
 KINDS = ("directory", "decisions", "meetings")
@@ -149,6 +151,7 @@ class _Run:
                 elif new != old:
                     changed.append((old, new))
                     counts.changed += 1
+                    self.outcome.changed("directory", d.key, tuple(role_doc_diff(old, new)))
                 else:
                     counts.unchanged += 1
             batch.clear()
@@ -226,6 +229,7 @@ class _Run:
                     if diff:
                         changes.append((old.id, diff))
                         counts.changed += 1
+                        self.outcome.changed("decisions", d.key, tuple(DECISION_FIELD.get(k, k) for k in diff))
                         result = "changed"
                     else:
                         counts.unchanged += 1
@@ -277,6 +281,7 @@ class _Run:
             if state.get(key) == "unchanged":
                 counts.unchanged -= 1
                 counts.changed += 1
+                self.outcome.changed("decisions", key, tuple(wanted[key]))
 
     # ----- meetings -------------------------------------------------------------------------
 
@@ -319,8 +324,16 @@ class _Run:
                 counts.unchanged += 1
             else:
                 counts.changed += 1
+                self.outcome.changed("meetings", d.key, tuple(
+                    name for name in MEETING_FIELDS if getattr(merged, name) != getattr(old, name)))
                 if self.writing:
                     await self.tx.change_meeting(old.number, merged)
+
+
+def role_doc_diff(old: RoleEntry, new: RoleEntry) -> list[str]:
+    """The fields in which two directory entries differ."""
+    before, after = role_doc(old), role_doc(new)
+    return [name for name in after if before.get(name) != after[name]]
 
 
 def _rule_key(rule: str | None) -> object:

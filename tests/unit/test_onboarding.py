@@ -286,6 +286,8 @@ async def test_a_changed_row_updates_its_entry_with_history(db, tmp_path):
     later = T0 + timedelta(days=30)
     outcome = await run_import(store, [tmp_path / "verzeichnis.xlsx", tmp_path / "beschluesse.csv"], settings(), later)
     assert summary(outcome) == {"directory": (0, 1, 7), "decisions": (0, 1, 4)}
+    assert [(c.kind, c.key, c.fields) for c in outcome.changes] == [
+        ("directory", "p03", ("phone",)), ("decisions", "B-2025-12", ("status",))]
     history = await DirectoryRepository(db).history("p03")
     assert history[-1][1:] == ("import:verzeichnis.xlsx", "imported", {"phone": "+49 0000 410-530"}, {"phone": "+49 0000 410-599"})
     register = RegisterRepository(db)

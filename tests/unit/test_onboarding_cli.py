@@ -137,3 +137,16 @@ def test_lotses_own_calendar_export_imports_back_without_change(config, tmp_path
     capsys.readouterr()
     assert main(["import", str(exported), "--config", str(config), "--dry-run"]) == 0
     assert "Termine: 0 neu, 0 geändert, 4 unverändert." in capsys.readouterr().out
+
+
+def test_a_dry_run_names_what_would_change(config, tmp_path, capsys):
+    assert main(["import", str(SAMPLES / "beschluesse.csv"), "--config", str(config)]) == 0
+    edited = tmp_path / "beschluesse.csv"
+    edited.write_text((SAMPLES / "beschluesse.csv").read_text(encoding="utf-8").replace("vertagt", "beschlossen")
+                      .replace("Migrationsbüro;31.12.2026", "Koordination;30.06.2027"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", str(edited), "--config", str(config), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Beschlüsse und Links: 0 neu, 2 geändert, 3 unverändert." in out
+    assert "Geändert würden:\n  - Beschlüsse und Links B-2025-12: Verantwortlich, Frist\n" in out
+    assert "  - Beschlüsse und Links B-2025-21: Status\n" in out
