@@ -118,7 +118,7 @@ async def with_stores(config, action):
 
 
 async def run_import(config, file: Path):
-    """Import a network file (decisions, links, meetings); the demo and tests call this."""
+    """Import a network file (directory, decisions, links, meetings); the demo and tests call this."""
     from bot.onboarding import run_import as run
 
     return await run(config, file)

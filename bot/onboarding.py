@@ -68,7 +68,8 @@ async def import_files(config: LotseConfig, files: list[Path], settings):
 
 
 async def run_import(config: LotseConfig, file: Path) -> ImportResult:
-    """Import a network file (decisions, links, meetings) — for the demo; raises on problems."""
+    """Import a network file (directory, decisions, links, meetings) — for the demo; raises on problems.
+    The result counts the register entries and meetings (the directory has its own import below)."""
     from knowledge.onboarding.problems import ImportRefused
 
     outcome = await import_files(config, [file], _settings(config, kind=None))
