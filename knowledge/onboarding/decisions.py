@@ -210,7 +210,7 @@ def yaml_rows(path: Path) -> Iterator[Row]:
             "id": _text(item.get("id")), "kind": _text(item.get("type") or item.get("kind") or "beschluss"),
             "date": _text(item.get("date")), "text": _text(item.get("text")), "status": _text(item.get("status")),
             "due": _text(item.get("due")), "lik": _text(item.get("lik")), "tags": _text(item.get("tags")),
-            "public": "ja" if item.get("visibility") == "public" or item.get("public") is True else "nein",
+            "public": _text(item["public"]) if "public" in item else "ja" if item.get("visibility") == "public" else "nein",
             "supersedes": _text(item.get("supersedes")), "superseded_by": _text(item.get("superseded_by")),
         }
         if "handlungsfeld" in item:

@@ -89,7 +89,7 @@ def test_a_bad_map_file_and_an_unknown_handlungsfeld_are_named(config, tmp_path,
     assert "Das Handlungsfeld „hf-mond“ gibt es nicht." in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "yaml"])
 def test_export_edit_in_a_spreadsheet_and_import_round_trip(config, tmp_path, capsys, fmt):
     assert main(["import", str(ROOT / "config" / "demo-network.yaml"), "--config", str(config)]) == 0
     directory, decisions = tmp_path / f"verzeichnis.{fmt}", tmp_path / f"beschluesse.{fmt}"
