@@ -197,7 +197,8 @@ def yaml_rows(path: Path) -> Iterator[Row]:
         raise TableError(Problem(str(path), "not_yaml")) from None
     if not isinstance(data, dict):
         raise TableError(Problem(str(path), "no_section", {"section": "decisions"}))
-    section = data.get("knowledge") if isinstance(data.get("knowledge"), dict) else data
+    nested = data.get("knowledge")
+    section: dict[str, Any] = nested if isinstance(nested, dict) else data
     if not isinstance(section.get("decisions"), list) and not isinstance(section.get("links"), list):
         raise TableError(Problem(str(path), "no_section", {"section": "decisions"}))
     roles = _role_names(data)

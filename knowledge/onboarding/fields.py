@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
@@ -74,7 +74,7 @@ def split_list(text: str, commas: bool = True) -> tuple[str, ...]:
 class Vocabulary:
     """What a cell may name: the network's Handlungsfelder, topics and languages."""
 
-    handlungsfelder: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> names (de, en)
+    handlungsfelder: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> names (de, en)
     table_loader: Callable[[], SynonymTable] | None = None  # loaded on first use: decisions never need it
 
     @cached_property

@@ -382,7 +382,8 @@ async def _one_file(run: _Run, path: Path) -> None:
         if isinstance(data.get("directory"), list) and settings.kind in (None, "directory"):
             found = True
             await run.directory(directory.yaml_table(path))
-        knowledge = data.get("knowledge") if isinstance(data.get("knowledge"), dict) else data
+        nested = data.get("knowledge")
+        knowledge: dict[str, Any] = nested if isinstance(nested, dict) else data
         if (isinstance(knowledge.get("decisions"), list) or isinstance(knowledge.get("links"), list)) and settings.kind in (None, "decisions"):
             found = True
             await run.decisions(decisions.yaml_table(path), by)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +109,7 @@ def _resolve(columns: list[Column], overrides: Mapping[str, str]) -> dict[str, s
 Columns = list[Column] | Callable[[list[str]], list[Column]]
 
 
-def _map_headers(file: str, raw: list[object], columns: Columns, overrides: Mapping[str, str]) -> tuple[dict[int, str], dict[str, str], list[Problem]]:
+def _map_headers(file: str, raw: Sequence[object], columns: Columns, overrides: Mapping[str, str]) -> tuple[dict[int, str], dict[str, str], list[Problem]]:
     if callable(columns):
         columns = columns([plain(cell) for cell in raw])
     known = _resolve(columns, overrides)
@@ -134,7 +134,7 @@ def _map_headers(file: str, raw: list[object], columns: Columns, overrides: Mapp
     return fields, headers, notices
 
 
-def _rows(file: str, records: Iterator[tuple[int, list[object]]], fields: dict[int, str], headers: dict[str, str],
+def _rows(file: str, records: Iterator[tuple[int, Sequence[object]]], fields: dict[int, str], headers: dict[str, str],
           unescape: bool) -> Iterator[Row]:
     for number, record in records:
         values = {}
