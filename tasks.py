@@ -2,7 +2,7 @@
 """The two README commands, and a few more, with nothing but Python 3.11 installed.
 
     python3 tasks.py demo    local Synapse + Lotse + the fictional demo network
-    python3 tasks.py test    every test tier, the real-Synapse end-to-end tier included
+    python3 tasks.py test    ruff, mypy, then every test tier, the real-Synapse end-to-end tier included
     python3 tasks.py bench   the benchmarks in bench/, figures for docs/benchmarks.md
 
 Each command first creates (or refreshes) two virtual environments: `.venv` for Lotse and
@@ -69,6 +69,16 @@ def prepare() -> dict[str, str]:
     return env
 
 
+def lint(python: str, env: dict[str, str]) -> bool:
+    """ruff (style, imports, asyncio and datetime pitfalls) and mypy (strict on knowledge/ and
+    commands/), configured in pyproject.toml; part of the test command, and so of CI."""
+    for step in (["ruff", "check", "."], ["mypy"]):
+        print(f"== {' '.join(step)}", flush=True)
+        if subprocess.run([python, "-m", *step], cwd=ROOT, env=env).returncode != 0:
+            return False
+    return True
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test", "bench"}:
         print(__doc__)
@@ -77,6 +87,8 @@ def main(argv: list[str]) -> int:
     python = str(_python(LOTSE_VENV))
     command, rest = argv[0], argv[1:]
     if command == "test":
+        if not rest and not lint(python, env):
+            return 1
         _ensure_chromium()
         args = [python, "-m", "pytest", *(rest or ["-q"])]
     elif command == "demo":

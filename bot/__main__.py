@@ -103,9 +103,9 @@ def cmd_health(args) -> int:
 
 async def with_stores(config, action):
     """Open the configured database, run `action(register, meetings, directory)`, close it."""
-    from knowledge.directory_service import DirectoryService
+    from knowledge.directory.service import DirectoryService
+    from knowledge.directory.synonyms import SynonymTable
     from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
-    from knowledge.synonyms import SynonymTable
 
     db = Database(config.database_url)
     await db.open()
@@ -131,7 +131,7 @@ async def run_directory_import(config, file: Path) -> int:
 
 
 def cmd_export(args) -> int:
-    from commands.meetings import ics_calendar
+    from knowledge.meetings.ics import ics_calendar
 
     try:
         config = load_config(args.config)
@@ -152,7 +152,8 @@ def cmd_export(args) -> int:
 
 def cmd_report(args) -> int:
     from bot.app import utcnow
-    from knowledge.report import PeriodError, build_report, parse_period, write_all
+    from commands.i18n import report_labels
+    from knowledge.publishing.report import PeriodError, build_report, parse_period, write_all
 
     try:
         config = load_config(args.config)
@@ -176,15 +177,15 @@ def cmd_report(args) -> int:
                                   public_only=args.public)
 
     built = asyncio.run(with_stores(config, action))
-    for path in write_all(built, known, args.out):
+    for path in write_all(built, known, args.out, report_labels(config.bot.default_language)):
         print(f"wrote {path}")
     return 0
 
 
 def cmd_publish(args) -> int:
     from bot.app import utcnow
-    from commands.meetings import ics_calendar
-    from knowledge.site import public_meetings, publish
+    from knowledge.meetings.ics import ics_calendar
+    from knowledge.publishing.site import public_meetings, publish
 
     try:
         config = load_config(args.config)

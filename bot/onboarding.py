@@ -35,14 +35,15 @@ class ImportResult:
 
 
 def _settings(config: LotseConfig, args: argparse.Namespace | None = None, kind: str | None = None):
+    from knowledge.directory.synonyms import SynonymTable
     from knowledge.onboarding.fields import Vocabulary
     from knowledge.onboarding.run import Settings
     from knowledge.onboarding.tables import load_map
-    from knowledge.synonyms import SynonymTable
+    from knowledge.values import Scope
 
     hfs = {hf.id: (hf.name_de, hf.name_en) for hf in config.network.handlungsfelder}
-    rooms = {hf.room: f"hf:{hf.id}" for hf in config.network.handlungsfelder}
-    rooms[config.network.coordination_room] = "network"
+    rooms = {hf.room: Scope.handlungsfeld(hf.id) for hf in config.network.handlungsfelder}
+    rooms[config.network.coordination_room] = Scope.network()
     settings = Settings(vocabulary=Vocabulary(hfs, lambda: SynonymTable.load(*config.directory.synonyms)),
                         timezone=ZoneInfo(config.bot.timezone), rooms=rooms, kind=kind)
     if args is not None:
@@ -52,7 +53,7 @@ def _settings(config: LotseConfig, args: argparse.Namespace | None = None, kind:
         if args.map:
             settings.column_map = load_map(args.map)
         if getattr(args, "handlungsfeld", None):
-            settings.meeting_scope = f"hf:{args.handlungsfeld}"
+            settings.meeting_scope = Scope.handlungsfeld(args.handlungsfeld)
     return settings
 
 
@@ -229,7 +230,7 @@ async def _directory_entries(config: LotseConfig):
 
 
 async def _decision_entries(config: LotseConfig):
-    from knowledge.register import Kind
+    from knowledge.register.model import Kind
     from knowledge.storage import Database, RegisterRepository
 
     db = Database(config.database_url)
@@ -244,7 +245,7 @@ def cmd_directory(args) -> int:
     if args.action == "import":
         args.files = [args.file] if args.file else []
         return cmd_import(args, kind="directory")
-    from knowledge.directory_io import to_yaml
+    from knowledge.directory.files import to_yaml
     from knowledge.onboarding.export import export_directory
 
     config, code = _config(args)

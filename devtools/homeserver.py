@@ -151,7 +151,7 @@ class LocalSynapse:
             path.write_text(secrets.token_hex(24))
         return path.read_text().strip()
 
-    def start(self, timeout: float = 60.0) -> "LocalSynapse":
+    def start(self, timeout: float = 60.0) -> LocalSynapse:
         self.write_config()
         if port_in_use(self.port):
             raise HomeserverError(f"port {self.port} on 127.0.0.1 is already in use")

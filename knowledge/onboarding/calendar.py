@@ -18,8 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from knowledge.dates import DateError, localize
-from knowledge.meetings import DEFAULT_REMINDERS, Meeting
+from knowledge.meetings.model import DEFAULT_REMINDERS, Meeting
 from knowledge.onboarding.problems import Problem
+from knowledge.values import Scope
 
 MAX_TITLE = 300
 WINDOWS_ZONES = {  # the Windows names Outlook writes as TZID for the zones Lotse's networks live in
@@ -63,10 +64,11 @@ def _local_rule(rrule: Any, zone: ZoneInfo) -> str:
             parts["UNTIL"] = [datetime.combine(value, datetime.max.time()).replace(microsecond=0)]
     from icalendar import vRecur
 
-    return vRecur(parts).to_ical().decode()
+    text: bytes = vRecur(parts).to_ical()  # type: ignore[no-untyped-call]
+    return text.decode()
 
 
-def read_ics(path: Path, scope: str, default_zone: ZoneInfo, by: str) -> Iterator[tuple[MeetingDraft | None, list[Problem], list[Problem]]]:
+def read_ics(path: Path, scope: Scope, default_zone: ZoneInfo, by: str) -> Iterator[tuple[MeetingDraft | None, list[Problem], list[Problem]]]:
     """(draft or None, problems, notices) per event."""
     from icalendar import Calendar
 
@@ -80,7 +82,7 @@ def read_ics(path: Path, scope: str, default_zone: ZoneInfo, by: str) -> Iterato
         yield _event(file, number, event, scope, default_zone)
 
 
-def _event(file: str, number: int, event: Any, scope: str, default_zone: ZoneInfo) -> tuple[MeetingDraft | None, list[Problem], list[Problem]]:
+def _event(file: str, number: int, event: Any, scope: Scope, default_zone: ZoneInfo) -> tuple[MeetingDraft | None, list[Problem], list[Problem]]:
     problems: list[Problem] = []
     notices: list[Problem] = []
 
@@ -162,13 +164,14 @@ def _event(file: str, number: int, event: Any, scope: str, default_zone: ZoneInf
 def _iso_duration(value: object) -> timedelta:
     from icalendar import vDuration
 
-    return vDuration.from_ical(str(value))  # type: ignore[no-any-return]
+    duration: timedelta = vDuration.from_ical(str(value))  # type: ignore[no-untyped-call]
+    return duration
 
 
-def read_yaml_meetings(path: Path, data: dict[str, Any], rooms: dict[str, str]) -> Iterator[tuple[MeetingDraft | None, list[Problem], list[Problem]]]:
+def read_yaml_meetings(path: Path, data: dict[str, Any], rooms: dict[str, Scope]) -> Iterator[tuple[MeetingDraft | None, list[Problem], list[Problem]]]:
     """The `meetings` section of a network file (format: config/demo-network.yaml).
 
-    `rooms` maps a room alias to its scope (hf:<id> or network)."""
+    `rooms` maps a room alias to its scope (a Handlungsfeld or the network)."""
     from dateutil.rrule import rrulestr
 
     file = str(path)
@@ -203,7 +206,7 @@ def read_yaml_meetings(path: Path, data: dict[str, Any], rooms: dict[str, str]) 
         rule = item.get("rrule")
         if rule:
             try:
-                rrulestr(str(rule), dtstart=datetime(2026, 1, 1))
+                rrulestr(str(rule), dtstart=datetime(2026, 1, 1))  # noqa: DTZ001 - rules run on naive wall-clock times
             except (ValueError, TypeError):
                 problem("rrule", "bad_rrule", value=str(rule))
         try:

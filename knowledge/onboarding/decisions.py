@@ -19,8 +19,9 @@ import yaml
 from knowledge.onboarding.fields import CellError, Vocabulary, folded, parse_date, parse_yes, split_list
 from knowledge.onboarding.problems import Problem
 from knowledge.onboarding.tables import Column, Row, Table, TableError
-from knowledge.register import MAX_TEXT, MAX_TITLE, MAX_URL, Kind, Status, hf_scope, network_scope, parse_status
+from knowledge.register.model import MAX_TEXT, MAX_TITLE, MAX_URL, Kind, Status, parse_status
 from knowledge.text import fold
+from knowledge.values import Scope
 
 C = Column
 COLUMNS: list[Column] = [
@@ -121,10 +122,10 @@ def read_row(row: Row, file: str, vocab: Vocabulary) -> tuple[EntryDraft | None,
     if row.has("handlungsfeld"):
         try:
             hf = vocab.handlungsfeld(row.get("handlungsfeld"))
-            values["scope"] = hf_scope(hf) if hf else network_scope()
+            values["scope"] = Scope.handlungsfeld(hf) if hf else Scope.network()
         except CellError as exc:
-            if row.get("handlungsfeld").startswith("room:"):
-                values["scope"] = row.get("handlungsfeld")
+            if row.get("handlungsfeld").startswith("room:"):  # another room's entries, as exports write them
+                values["scope"] = Scope.room(row.get("handlungsfeld").removeprefix("room:"))
             else:
                 problem("handlungsfeld", exc.key, **exc.params)
     if kind.has_status:
@@ -170,7 +171,7 @@ def read_row(row: Row, file: str, vocab: Vocabulary) -> tuple[EntryDraft | None,
     return EntryDraft(row.number, key, values, day, row.has("date"), refs, row.headers), []
 
 
-def _role_names(data: dict) -> dict[str, str]:
+def _role_names(data: dict[str, Any]) -> dict[str, str]:
     """Directory id -> 'role (organisation)', to name who is responsible without personal data."""
     orgs = {o.get("id"): o.get("name") for o in data.get("organisations") or [] if isinstance(o, dict)}
     names = {}

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.directory import RoleEntry, RoleStatus, Visibility
+from knowledge.directory.model import RoleEntry, RoleStatus, Visibility
 from knowledge.onboarding.fields import EMAIL, MATRIX_ID, CellError, Vocabulary, parse_date, split_list
 from knowledge.onboarding.problems import Problem
 from knowledge.onboarding.tables import Column, Row, Table, TableError

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from knowledge.directory import RoleEntry
+from knowledge.directory.model import RoleEntry
 from knowledge.onboarding import decisions, directory
 from knowledge.onboarding.cells import neutralise
 from knowledge.onboarding.tables import Column
-from knowledge.register import Entry
+from knowledge.register.model import Entry
+from knowledge.values import Scope
 
 YES_NO = {"de": ("ja", "nein"), "en": ("yes", "no")}
 
@@ -45,10 +46,10 @@ def directory_rows(entries: Iterable[RoleEntry], lang: str) -> Iterable[list[str
         yield row
 
 
-def _scope_text(scope: str) -> str:
-    if scope == "network":
+def _scope_text(scope: Scope) -> str:
+    if scope.is_network:
         return "alle"
-    return scope.removeprefix("hf:")
+    return scope.hf_id or scope.serialise()  # another room's scope as stored: room:<id>
 
 
 def decision_rows(entries: Sequence[Entry], lang: str, zone: ZoneInfo) -> Iterable[list[str]]:

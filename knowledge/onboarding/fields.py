@@ -9,7 +9,7 @@ from functools import cached_property, lru_cache
 
 from babel import Locale
 
-from knowledge.synonyms import SynonymTable, phrase_tokens
+from knowledge.directory.synonyms import SynonymTable, phrase_tokens
 from knowledge.text import fold
 
 LIST_SPLIT = re.compile(r"\s*[;\n]\s*")

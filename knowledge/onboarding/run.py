@@ -19,20 +19,21 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from knowledge.directory import RoleEntry
-from knowledge.meetings import Meeting
+from knowledge.directory.model import RoleEntry
+from knowledge.meetings.model import Meeting
 from knowledge.onboarding import calendar, decisions, directory
 from knowledge.onboarding.fields import Vocabulary
 from knowledge.onboarding.problems import Counts, Outcome, Problem
 from knowledge.onboarding.tables import Column, Row, Table, TableError, header_fields, open_table
-from knowledge.register import NewEntry, network_scope
+from knowledge.register.model import NewEntry
 from knowledge.storage.onboarding import ImportTransaction, OnboardingStore, role_doc
 from knowledge.text import fold
+from knowledge.values import Scope
 
 BATCH = 2000
 DECISION_FIELD = {"scope": "handlungsfeld", "created_at": "date"}  # register column -> importer field
 MEETING_FIELDS = ("title", "start", "timezone", "duration", "rrule", "exdates", "location", "video_link", "cancelled", "scope")
-OWN_EXPORT = re.compile(r"^lotse-meeting-(\d+)@lotse$")  # UIDs of `lotse export ics` (commands/meetings.py)
+OWN_EXPORT = re.compile(r"^lotse-meeting-(\d+)@lotse$")  # UIDs of `lotse export ics` (knowledge/meetings/ics.py)
 IMPORTER = "import"
 KINDS = ("directory", "decisions", "meetings")
 
@@ -41,8 +42,8 @@ KINDS = ("directory", "decisions", "meetings")
 class Settings:
     vocabulary: Vocabulary
     timezone: ZoneInfo
-    rooms: dict[str, str] = field(default_factory=dict)  # room alias -> scope, for network files' meetings
-    meeting_scope: str | None = None  # where meetings from .ics files belong (None: new ones to the network)
+    rooms: dict[str, Scope] = field(default_factory=dict)  # room alias -> scope, for network files' meetings
+    meeting_scope: Scope | None = None  # where meetings from .ics files belong (None: new ones to the network)
     column_map: dict[str, str] = field(default_factory=dict)
     skip_bad_rows: bool = False
     dry_run: bool = False
@@ -214,7 +215,7 @@ class _Run:
                 v = d.values
                 if old is None:
                     new_entries.append(NewEntry(
-                        kind=v["kind"], scope=v.get("scope", network_scope()), text=v["text"], title=v.get("title"),
+                        kind=v["kind"], scope=v.get("scope", Scope.network()), text=v["text"], title=v.get("title"),
                         url=v.get("url"), tags=v.get("tags", ()), lik=v.get("lik", ()), status=v.get("status"),
                         owner=v.get("owner"), due=v.get("due"), public=v.get("public", False), author=IMPORTER,
                         recorded_by=by, origin=f"import:{d.key}", external_id=d.key,
@@ -362,16 +363,18 @@ async def _one_file(run: _Run, path: Path) -> None:
     settings = run.settings
     by = run.tx.by = f"import:{path.name}"
     suffix = path.suffix.lower()
-    if not path.is_file():
+    # The files are read in the event loop on purpose: an import is its own command-line process,
+    # nothing else waits on this loop.
+    if not path.is_file():  # noqa: ASYNC240
         run.fatal(Problem(str(path), "missing"))
         return
     if suffix == ".ics":
-        zone_scope = settings.meeting_scope or network_scope()
+        zone_scope = settings.meeting_scope or Scope.network()
         await run.meetings(str(path), calendar.read_ics(path, zone_scope, settings.timezone, by), "ics:")
         return
     if suffix in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))  # noqa: ASYNC240
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             run.fatal(Problem(str(path), "not_yaml"))
             return

@@ -22,20 +22,23 @@ from sqlalchemy import JSON, Boolean, Date, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.directory import RoleEntry
-from knowledge.meetings import Meeting
-from knowledge.register import Kind, NewEntry, Status, parse_short_id
+from knowledge.directory.model import RoleEntry
+from knowledge.meetings.model import Meeting
+from knowledge.register.model import Kind, NewEntry, RevisionAction, Status, parse_short_id
 from knowledge.storage._orm import Counter, EntryRow, MeetingRow, RevisionRow, RoleRevisionRow, RoleRow, UTCDateTime
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
 from knowledge.storage.directory import _diff, _from_doc
 from knowledge.storage.meetings import _meeting
 from knowledge.text import fold
+from knowledge.values import Scope
 
-IMPORTED = "imported"
+IMPORTED = RevisionAction.IMPORTED.value  # the register's and the directory's revision action for imports
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, Scope):
+        return value.serialise()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (date, datetime)):
@@ -67,7 +70,7 @@ def _stored(row: Any) -> StoredEntry:
     kind = Kind(row.kind)
     return StoredEntry(
         id=row.id, short_id=f"{kind.prefix}-{row.number}", external_id=row.external_id,
-        values={"kind": kind, "scope": row.scope, "text": row.text, "title": row.title, "url": row.url,
+        values={"kind": kind, "scope": Scope.parse(row.scope), "text": row.text, "title": row.title, "url": row.url,
                 "status": Status(row.status) if row.status else None, "owner": row.owner, "due": row.due,
                 "lik": tuple(row.lik or ()), "tags": tuple(row.tags or ()), "public": bool(row.public)},
         created_at=row.created_at, supersedes=row.supersedes, superseded_by=row.superseded_by,
@@ -200,7 +203,7 @@ class ImportTransaction:
             kind_value = kind.value
             status_value = {s: s.value for s in Status}
             rows = [
-                dict(kind=kind_value, number=first + i, scope=n.scope, text=n.text, title=n.title, url=n.url,
+                dict(kind=kind_value, number=first + i, scope=n.scope.serialise(), text=n.text, title=n.title, url=n.url,
                      tags=list(n.tags), lik=list(n.lik), status=status_value[n.status] if n.status and default_status else default_status,
                      owner=n.owner, due=n.due, public=n.public, retracted=False, room_id=None, source_event_id=None,
                      permalink=None, source_changed=False, external_id=n.external_id, origin=n.origin, author=n.author,
@@ -214,7 +217,7 @@ class ImportTransaction:
                 select(EntryRow.number, EntryRow.id).where(EntryRow.kind == kind.value, EntryRow.number >= first,
                                                            EntryRow.number < first + len(group)))).all())
             await self._bulk_insert(RevisionRow.__table__, [
-                dict(entry_id=ids[first + i], at=self.at, by=n.recorded_by, action="created", before={}, after={"text": n.text})
+                dict(entry_id=ids[first + i], at=self.at, by=n.recorded_by, action=RevisionAction.CREATED.value, before={}, after={"text": n.text})
                 for i, n in enumerate(group)
             ])
 
@@ -228,7 +231,8 @@ class ImportTransaction:
         for entry_id, values in changes:
             row = current[entry_id]
             before = {k: jsonable(_column_value(row, k)) for k in values}
-            stored = {k: (v.value if isinstance(v, enum.Enum) else list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+            stored = {k: (v.serialise() if isinstance(v, Scope) else v.value if isinstance(v, enum.Enum)
+                          else list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
             await self.session.execute(update(EntryRow).where(EntryRow.id == entry_id).values(**stored, updated_at=self.at))
             revisions.append(dict(entry_id=entry_id, at=self.at, by=self.by, action=IMPORTED, before=before,
                                   after={k: jsonable(v) for k, v in values.items()}))
@@ -310,7 +314,7 @@ def _column_value(row: Any, name: str) -> Any:
 
 def _meeting_columns(m: Meeting) -> dict[str, Any]:
     return dict(
-        scope=m.scope, room_id=m.room_id, title=m.title, start=m.start, timezone=m.timezone,
+        scope=m.scope.serialise(), room_id=m.room_id, title=m.title, start=m.start, timezone=m.timezone,
         duration_minutes=int(m.duration.total_seconds() // 60), rrule=m.rrule,
         exdates=[x.isoformat() for x in m.exdates], location=m.location, video_link=m.video_link,
         reminders=[int(r.total_seconds() // 60) for r in m.reminders],

@@ -14,15 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
+from knowledge.directory.synonyms import SynonymTable
 from knowledge.onboarding import run as onboarding_run
 from knowledge.onboarding.cells import neutralise, restore
 from knowledge.onboarding.export import export_decisions, export_directory
 from knowledge.onboarding.fields import Vocabulary
 from knowledge.onboarding.run import Settings, run_import
-from knowledge.register import Kind, NewEntry, Status
+from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.storage import DirectoryRepository, MeetingRepository, RegisterRepository
 from knowledge.storage.onboarding import OnboardingStore
-from knowledge.synonyms import SynonymTable
+from knowledge.values import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "config" / "samples"
@@ -35,8 +36,8 @@ TABLE = SynonymTable.load(ROOT / "config" / "synonyms.yaml")
 def settings(**kw) -> Settings:
     network = yaml.safe_load(NETWORK.read_text(encoding="utf-8"))
     hfs = {hf["id"]: (hf["name_de"], hf["name_en"]) for hf in network["handlungsfelder"]}
-    rooms = {hf["room"]: f"hf:{hf['id']}" for hf in network["handlungsfelder"]}
-    rooms[network["network"]["plenary_room"]] = "network"
+    rooms = {hf["room"]: Scope.handlungsfeld(hf["id"]) for hf in network["handlungsfelder"]}
+    rooms[network["network"]["plenary_room"]] = Scope.network()
     return Settings(vocabulary=Vocabulary(hfs, lambda: TABLE), timezone=BERLIN, rooms=rooms, **kw)
 
 
@@ -93,8 +94,8 @@ async def test_the_samples_import_in_one_go_after_a_dry_run_and_again_change_not
 
     register = RegisterRepository(db)
     decided = {e.external_id: e for e in await register.entries_in(None, (Kind.DECISION, Kind.AGREEMENT))}
-    assert decided["B-2025-12"].scope == "network" and decided["B-2025-12"].status is Status.IN_PROGRESS
-    assert decided["V-2025-04"].kind is Kind.AGREEMENT and decided["V-2025-04"].scope == "hf:hf-arbeit"
+    assert decided["B-2025-12"].scope == Scope.network() and decided["B-2025-12"].status is Status.IN_PROGRESS
+    assert decided["V-2025-04"].kind is Kind.AGREEMENT and decided["V-2025-04"].scope == Scope.handlungsfeld("hf-arbeit")
     assert decided["B-2025-11"].public and decided["B-2025-11"].created_at.astimezone(BERLIN).date().isoformat() == "2025-03-19"
 
     series = {m.title: m for m in await MeetingRepository(db).meetings()}
@@ -365,20 +366,20 @@ END:VCALENDAR
 async def test_outlook_calendars_become_meeting_series(db, tmp_path):
     file = tmp_path / "outlook.ics"
     file.write_text(ICS.replace("\n", "\r\n"), encoding="utf-8")
-    outcome = await run_import(OnboardingStore(db), [file], settings(skip_bad_rows=True, meeting_scope="hf:hf-gesundheit"), T0)
+    outcome = await run_import(OnboardingStore(db), [file], settings(skip_bad_rows=True, meeting_scope=Scope.handlungsfeld("hf-gesundheit")), T0)
     assert [(p.row, p.column, p.key) for p in outcome.problems] == [(5, "UID", "duplicate_key"), (6, "DTSTART", "all_day")]
     assert [n.key for n in outcome.notices] == ["override_ignored"]
     assert summary(outcome) == {"meetings": (3, 0, 0)}
     meetings = {m.title: m for m in await MeetingRepository(db).meetings(include_cancelled=True)}
     health = meetings["AG Gesundheit"]
-    assert health.timezone == "Europe/Berlin" and health.scope == "hf:hf-gesundheit"
+    assert health.timezone == "Europe/Berlin" and health.scope == Scope.handlungsfeld("hf-gesundheit")
     starts = health.occurrences(datetime(2027, 1, 1, tzinfo=BERLIN), datetime(2028, 1, 1, tzinfo=BERLIN))
     assert len(starts) == 8 and all((s.hour, s.weekday()) == (10, 1) for s in starts)  # 10 minus 2 exceptions
     assert starts[-1].date().isoformat() == "2027-05-11"  # past the March clock change, still 10:00
     video = meetings["Videokonferenz Landesnetzwerk"]
     assert video.start.astimezone(BERLIN).hour == 9 and video.duration == timedelta(hours=2)
     assert meetings["Abgesagtes Treffen"].cancelled
-    again = await run_import(OnboardingStore(db), [file], settings(skip_bad_rows=True, meeting_scope="hf:hf-gesundheit"), T0)
+    again = await run_import(OnboardingStore(db), [file], settings(skip_bad_rows=True, meeting_scope=Scope.handlungsfeld("hf-gesundheit")), T0)
     assert summary(again) == {"meetings": (0, 0, 3)}
 
 
@@ -401,7 +402,7 @@ async def test_a_changed_event_updates_its_series_and_keeps_exceptions_made_in_l
 
 
 def test_the_fast_role_document_is_the_directorys_own():
-    from knowledge.directory_io import read_file
+    from knowledge.directory.files import read_file
     from knowledge.storage.directory import _to_doc
     from knowledge.storage.onboarding import role_doc
 
@@ -426,7 +427,7 @@ def test_formula_cells_are_neutralised_and_restored_exactly():
 async def _chat_entries(db):
     register = RegisterRepository(db)
     for i, text in enumerate(["=1+1 ist zwei", "- erster Punkt\n- zweiter Punkt", "@alle: bitte lesen", "Normal; mit Semikolon, Komma"]):
-        await register.add(NewEntry(kind=Kind.DECISION, scope="hf:hf-arbeit", text=text, author="@a:x", recorded_by="@a:x",
+        await register.add(NewEntry(kind=Kind.DECISION, scope=Scope.handlungsfeld("hf-arbeit"), text=text, author="@a:x", recorded_by="@a:x",
                                     origin=f"$chat{i}", title=None if i else "+ Titel", lik=("HF4",), tags=("a", "b"),
                                     owner="@h.sauerbier:integration.example", due=None if i else T0.date()),
                            T0 + timedelta(hours=i * 7))
@@ -462,7 +463,7 @@ async def test_exports_are_safe_to_open_in_a_spreadsheet(db, tmp_path):
 
 
 def test_the_report_csv_uses_the_same_neutralisation():
-    from knowledge.report import Report, ReportRow, rows_from_csv, to_csv
+    from knowledge.publishing.report import Report, ReportRow, rows_from_csv, to_csv
 
     row = ReportRow("hf-arbeit", "decision", "B-1", '=HYPERLINK("http://x";"klick")', "decided", "HF4", "2026-01-01",
                     "@alle", "")
