@@ -52,6 +52,10 @@ HEARTBEAT_FILE = "heartbeat"
 FINISHED_RETENTION_DAYS = 365  # task, reminder and delivery state after completion (DOMAIN.md §6)
 LEFT_RETENTION_DAYS = 90  # personal fields of people who left
 MENTION_RETENTION_DAYS = 90  # which of Lotse's messages named whom (for redaction on request)
+# A directory message that could not be delivered is tried again within the round (after two
+# syncs, or these pauses when not syncing), then by a new round after DIRECTORY_RETRY_MINUTES.
+DIRECTORY_RETRY_SECONDS = (2.0, 10.0, 30.0)
+DIRECTORY_RETRY_MINUTES = 15
 
 
 def utcnow() -> datetime:
@@ -276,17 +280,68 @@ class Lotse:
                                id="directory", replace_existing=True, misfire_grace_time=6 * 3600)
 
     async def _daily_directory_check(self) -> None:
+        undelivered = 0
         try:
-            await self.keep_directory()
+            undelivered = await self.keep_directory()
+        except Exception:
+            log.exception("the directory check failed; trying again in %d minutes", DIRECTORY_RETRY_MINUTES)
+            undelivered = 1
         finally:
-            self._schedule_directory_check()
+            if undelivered:
+                self.scheduler.add_job(self._daily_directory_check, "date", id="directory", replace_existing=True,
+                                       run_date=datetime.now(timezone.utc) + timedelta(minutes=DIRECTORY_RETRY_MINUTES),
+                                       misfire_grace_time=6 * 3600)
+            else:
+                self._schedule_directory_check()
 
-    async def keep_directory(self) -> None:
-        """Re-confirmation requests, unconfirmed marks and funding reminders (once a day)."""
+    async def keep_directory(self) -> int:
+        """Re-confirmation requests, unconfirmed marks and funding reminders (once a day).
+
+        Each message is delivered on its own: one that fails (a direct message the homeserver
+        is not ready for, say) neither stops the others nor is lost. It is tried again a few
+        times within the round, and the rounds offer it again until it was delivered (its key
+        is recorded on delivery). Returns how many are still undelivered.
+        """
         services = self.dispatcher.services
         now = self.clock()
-        for outgoing in await directory_jobs.confirmation_round(services, now) + await directory_jobs.funding_round(services, now):
-            await self.deliver_safely(outgoing)
+        offered = await directory_jobs.confirmation_round(services, now) + await directory_jobs.funding_round(services, now)
+        pending = [outgoing for outgoing in offered if not await self.meetings.delivered(outgoing.key)]
+        for delay in (*DIRECTORY_RETRY_SECONDS, None):
+            pending = [outgoing for outgoing in pending if not await self._deliver_and_record(outgoing)]
+            if not pending or delay is None:
+                break
+            await self._pause_before_retry(delay)
+        for outgoing in pending:
+            log.warning("could not deliver %s; the next directory check tries again", outgoing.key)
+        return len(pending)
+
+    async def _pause_before_retry(self, delay: float) -> None:
+        """While syncing: until two more syncs are done, so that a room created before the
+        failure (a new direct message) is known and reused rather than created again; at most
+        a minute. Without a running sync: `delay` seconds."""
+        if not self.sync.ready.is_set():
+            await asyncio.sleep(delay)
+            return
+
+        async def two_syncs() -> None:
+            for _ in range(2):
+                await self.sync.synced.wait()
+
+        try:
+            await asyncio.wait_for(two_syncs(), timeout=max(delay, 60.0))
+        except asyncio.TimeoutError:
+            pass
+
+    async def _deliver_and_record(self, outgoing: Outgoing) -> bool:
+        """Deliver and record the key; False (and a log line) if anything went wrong."""
+        try:
+            await self.deliver(outgoing)
+        except Exception as exc:  # noqa: BLE001 - one message must not stop the round; CancelledError passes
+            log.warning("could not deliver %s to %s: %s: %s", outgoing.key, outgoing.target.split(":")[0],
+                        type(exc).__name__, exc)
+            return False
+        await self.meetings.record_delivery(outgoing.key, self.clock(), False)
+        return True
 
     async def deliver_safely(self, outgoing: Outgoing) -> None:
         """For scheduled jobs: one message that cannot be delivered must not stop the others."""

@@ -15,6 +15,8 @@ from knowledge.timefmt import parse_day, spell_date, spell_datetime
 
 router = Router()
 MAX_QUESTION = 300
+# A re-confirmation request that may not have arrived is offered again for this many days.
+RESEND_DAYS = 7
 
 
 def _visible_hfs(ctx: CommandContext) -> set[str] | None:
@@ -374,7 +376,11 @@ async def confirmation_round(services: Services, now: datetime) -> list[Outgoing
                 continue
             await directory.update(role.id, "lotse", now, "confirmation_requested", confirmation_requested=today)
             out.append(Outgoing(f"dm:{role.matrix_id}", _confirmation_request(services, role, lang), f"confirm:{role.id}:{today.isoformat()}"))
-        elif today - requested >= timedelta(days=policy.unconfirmed_after_days) and role.status is RoleStatus.ACTIVE:
+            continue
+        if role.matrix_id and today - requested < timedelta(days=RESEND_DAYS):
+            # Asked recently: offered again, the bot sends it only if it was not delivered (same key).
+            out.append(Outgoing(f"dm:{role.matrix_id}", _confirmation_request(services, role, lang), f"confirm:{role.id}:{requested.isoformat()}"))
+        if today - requested >= timedelta(days=policy.unconfirmed_after_days) and role.status is RoleStatus.ACTIVE:
             await directory.update(role.id, "lotse", now, "unconfirmed", status=RoleStatus.UNCONFIRMED)
     return out
 
@@ -398,13 +404,16 @@ async def funding_round(services: Services, now: datetime) -> list[Outgoing]:
     today = now.date()
     out = []
     for role in directory.all():
-        if not role.funded_until or role.funding_reminded:
+        if not role.funded_until or role.funded_until - today > timedelta(days=policy.funding_warning_days):
             continue
-        if role.funded_until - today <= timedelta(days=policy.funding_warning_days):
+        if role.funding_reminded and role.funded_until < today:
+            continue  # the post has ended; a reminder that never arrived is no use any more
+        if not role.funding_reminded:
             await directory.update(role.id, "lotse", now, "funding_reminded", funding_reminded=True)
-            text = t(lang, "directory.funding_ends", role=_role_label(role), organisation=role.organisation,
-                     date=spell_date(role.funded_until, lang), id=role.id)
-            out.append(Outgoing("coordination", Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
+        # Offered again while the post runs: the bot sends it only if it was not delivered (same key).
+        text = t(lang, "directory.funding_ends", role=_role_label(role), organisation=role.organisation,
+                 date=spell_date(role.funded_until, lang), id=role.id)
+        out.append(Outgoing("coordination", Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
     return out
 
 
