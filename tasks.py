@@ -174,7 +174,8 @@ def run_tests(python: str, rest: list[str], env: dict[str, str]) -> int:
                 print(f"== could not start a throwaway PostgreSQL: {exc}", flush=True)
             else:
                 env["LOTSE_TEST_POSTGRES"] = server.url
-                print(f"== throwaway PostgreSQL at {server.url} (stopped and deleted after the tests)", flush=True)
+                print(f"== throwaway PostgreSQL at {server.url} in {server.directory} (stopped and deleted after "
+                      "the tests)", flush=True)
         return run_foreground([python, "-m", "pytest", *(rest or ["-q"])], env)
     finally:
         if server is not None:
