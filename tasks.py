@@ -61,9 +61,36 @@ def _ensure_venv(env_dir: Path, requirements: list[str], stamp_source: str) -> N
 
 # ----- chromium, for the browser test ---------------------------------------------------------
 
+APT_PROGRAMS = {"apt", "apt-get", "aptitude", "dpkg", "unattended-upgr", "packagekitd"}
+
+
+def _apt_busy() -> list[int]:
+    """Pids of package managers running now (they hold apt's and dpkg's locks)."""
+    busy = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if (entry / "comm").read_text().strip() in APT_PROGRAMS and int(entry.name) != os.getpid():
+                busy.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return busy
+
+
+def _wait_for_apt(timeout: float) -> None:
+    """Another apt or dpkg (unattended upgrades, a second test run) holds the locks: wait."""
+    deadline = time.monotonic() + timeout
+    told = False
+    while _apt_busy() and time.monotonic() < deadline:
+        if not told:
+            print(f"== waiting for another package manager to finish (at most {timeout:.0f} s)", flush=True)
+            told = True
+        time.sleep(2)
+
+
 def _apt(args: list[str]) -> subprocess.CompletedProcess:
+    _wait_for_apt(APT_LOCK_WAIT_SECONDS)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    # Another apt or dpkg (unattended upgrades, a second test run) may hold the lock: wait for it.
+    # apt itself waits for dpkg's lock too, should another program take it in between.
     lock = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_WAIT_SECONDS}"]
     return subprocess.run(["apt-get", *lock, *args], env=env, capture_output=True, text=True)
 

@@ -45,7 +45,8 @@ def _postgres_schema_url() -> tuple[str, str]:
         with psycopg.connect(PG_URL, connect_timeout=5, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {PG_URL} is not reachable: {exc}"
+        message = (f"PostgreSQL at {PG_URL} is not reachable: {exc}. `python3 tasks.py test` starts a throwaway "
+                   "one when LOTSE_TEST_POSTGRES (this URL) cannot be reached")
         if IN_CI:
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(message)

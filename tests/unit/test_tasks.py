@@ -84,3 +84,48 @@ def test_tasks_py_test_starts_a_throwaway_postgres_when_the_configured_one_is_un
     directory = re.search(r"throwaway PostgreSQL at \S+ in (\S+) ", done.stdout).group(1)
     assert not Path(directory).exists()  # stopped and deleted after the tests
     assert processes.mentioning(directory) == []
+
+
+class FakeApt:
+    """apt-get as seen by tasks.py: fails `failures` times (a held lock, say), then installs."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.calls: list[list[str]] = []
+        self.installed = False
+
+    def __call__(self, args):
+        self.calls.append(args)
+        if self.failures:
+            self.failures -= 1
+            return subprocess.CompletedProcess(args, 100, "", "E: Could not get lock /var/lib/dpkg/lock-frontend")
+        self.installed = self.installed or args[0] == "install"
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+
+@pytest.fixture
+def tasks_module(monkeypatch):
+    import tasks
+
+    monkeypatch.setattr(tasks.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(tasks.time, "sleep", lambda s: None)
+    return tasks
+
+
+def test_a_chromium_install_that_fails_at_first_is_tried_again(tasks_module, monkeypatch):
+    apt = FakeApt(failures=1)
+    monkeypatch.setattr(tasks_module, "_apt", apt)
+    monkeypatch.setattr(tasks_module.shutil, "which",
+                        lambda name: "/usr/bin/" + name if name == "apt-get" or (apt.installed and name == "chromium") else None)
+    assert tasks_module.ensure_chromium() is None
+    assert [c[0] for c in apt.calls] == ["update", "update", "install"]
+
+
+def test_a_chromium_install_that_cannot_succeed_does_not_stop_the_run_and_says_why(tasks_module, monkeypatch):
+    apt = FakeApt(failures=100)
+    monkeypatch.setattr(tasks_module, "_apt", apt)
+    monkeypatch.setattr(tasks_module.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    problem = tasks_module.ensure_chromium()
+    assert problem == ("apt-get could not install chromium after 3 attempts: "
+                       "E: Could not get lock /var/lib/dpkg/lock-frontend")
+    assert len(apt.calls) == 3
