@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
 import uuid
 
 import pytest
@@ -16,6 +18,17 @@ import pytest
 from knowledge.storage import Database
 
 PG_URL = os.environ.get("LOTSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _stop_like_ctrl_c(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    """SIGTERM (a CI time limit, tasks.py passing one on) ends the run the way Ctrl-C does: pytest
+    then runs the finalisers, which stop the Synapse and the bots the tests started."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

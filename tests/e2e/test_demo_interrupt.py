@@ -26,8 +26,16 @@ BANNER = "Lotse demo is running"
 # on a machine that may be busy with other things.
 START_TIMEOUT = 600.0
 STOP_TIMEOUT = 180.0
-# Make the pseudo-terminal the launched command's controlling terminal, as a login shell would.
-WITH_TERMINAL = "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); os.execvp(sys.argv[1], sys.argv[1:])"
+# Start the command as a terminal session would: the pseudo-terminal as its controlling terminal,
+# and Ctrl-C's signals at their defaults (a test run started in the background, without job
+# control, inherits SIGINT and SIGQUIT ignored; a person's shell never passes that on).
+WITH_TERMINAL = (
+    "import fcntl, os, signal, sys, termios\n"
+    "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
+    "for sig in (signal.SIGINT, signal.SIGQUIT):\n"
+    "    signal.signal(sig, signal.SIG_DFL)\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])\n"
+)
 
 
 class Terminal:
