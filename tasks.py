@@ -3,8 +3,8 @@
 
     python3 tasks.py demo    local Synapse + Lotse + the fictional demo network
                              (options: --port PORT, --data-dir DIR)
-    python3 tasks.py test    every test tier, the real-Synapse end-to-end tier included
-                             (extra arguments go to pytest, e.g. tests/unit -q)
+    python3 tasks.py test    ruff, mypy, then every test tier, the real-Synapse end-to-end tier included
+                             (extra arguments go to pytest alone, e.g. tests/unit -q)
     python3 tasks.py bench   the benchmarks in bench/, figures for docs/benchmarks.md
 
 Each command first creates (or refreshes) two virtual environments: `.venv` for Lotse and
@@ -161,6 +161,16 @@ def prepare() -> dict[str, str]:
     return env
 
 
+def lint(python: str, env: dict[str, str]) -> bool:
+    """ruff (style, imports, asyncio and datetime pitfalls) and mypy (strict on knowledge/ and
+    commands/), configured in pyproject.toml; part of the test command, and so of CI."""
+    for step in (["ruff", "check", "."], ["mypy"]):
+        print(f"== {' '.join(step)}", flush=True)
+        if subprocess.run([python, "-m", *step], cwd=ROOT, env=env).returncode != 0:
+            return False
+    return True
+
+
 def run_foreground(args: list[str], env: dict[str, str]) -> int:
     """Run the child and wait for it, also through Ctrl-C.
 
@@ -185,6 +195,8 @@ def run_foreground(args: list[str], env: dict[str, str]) -> int:
 
 
 def run_tests(python: str, rest: list[str], env: dict[str, str]) -> int:
+    if not rest and not lint(python, env):  # the whole suite: lint first, it is quick
+        return 1
     chromium_problem = ensure_chromium()
     if chromium_problem:
         print(f"== {chromium_problem}; the browser test will say so", flush=True)

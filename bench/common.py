@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import traceback
 import time
+import traceback
 from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageNotice

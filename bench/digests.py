@@ -21,11 +21,15 @@ from pathlib import Path
 import psutil
 
 from bench.common import RESULTS
-from commands import digest as digests
-from commands.context import BotStatus, Services
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import Kind, NewEntry
-from knowledge.storage import Database, MeetingRepository, PreferenceRepository, RegisterRepository
+from commands import build_registry
+from commands.context import BotStatus, NetworkInfo
+from commands.features import digest as digests
+from commands.registry import CommandWords
+from knowledge.publishing.digest import DigestBatch
+from knowledge.register.model import Kind, NewEntry
+from knowledge.storage import Database, MeetingRepository, RegisterRepository
+from knowledge.values import Scope
+from tests.wiring import make_services
 
 ROOMS = int(__import__("os").environ.get("LOTSE_BENCH_ROOMS", "500"))
 PER_ROOM = 1000
@@ -39,7 +43,7 @@ async def seed(db: Database) -> None:
     for room in range(ROOMS):
         for i in range(PER_ROOM):
             kind = kinds[i % len(kinds)]
-            batch.append(NewEntry(kind=kind, scope=f"hf:hf-{room}", text=f"Eintrag {i} im Bereich {room}: Beschluss zur Zusammenarbeit",
+            batch.append(NewEntry(kind=kind, scope=Scope.handlungsfeld(f"hf-{room}"), text=f"Eintrag {i} im Bereich {room}: Beschluss zur Zusammenarbeit",
                                   author="@b:x", recorded_by="@b:x", origin=f"${room}-{i}",
                                   url=f"https://docs.example.org/{room}/{i}" if kind is Kind.LINK else None,
                                   created_at=END - timedelta(minutes=1 + (i * 7) % (7 * 24 * 60 - 2))))
@@ -50,9 +54,9 @@ async def seed(db: Database) -> None:
         await register.bulk_add(batch, END - timedelta(days=7))
     for room in range(ROOMS):
         for i in range(10):
-            await meetings.add_action(origin=f"a{room}-{i}", scope=f"hf:hf-{room}", room_id=None, text=f"Aufgabe {i}", owner="@c:x",
+            await meetings.add_action(origin=f"a{room}-{i}", scope=Scope.handlungsfeld(f"hf-{room}"), room_id=None, text=f"Aufgabe {i}", owner="@c:x",
                                       due=(END + timedelta(days=i - 5)).date(), created_by="@b:x", at=END - timedelta(days=3))
-        await meetings.add_meeting(origin=f"m{room}", scope=f"hf:hf-{room}", title=f"AG {room}", start=END - timedelta(days=20),
+        await meetings.add_meeting(origin=f"m{room}", scope=Scope.handlungsfeld(f"hf-{room}"), title=f"AG {room}", start=END - timedelta(days=20),
                                    timezone="Europe/Berlin", duration=timedelta(hours=1), rrule="FREQ=WEEKLY;BYDAY=TU",
                                    location=None, video_link=None, reminders=(), agenda_call=None, organiser=None, room_id=None,
                                    created_by="@b:x", at=END)
@@ -68,16 +72,18 @@ async def run(path: Path) -> dict:
     async def status():
         return BotStatus("bench", END, ROOMS, "SQLite", None)
 
-    services = Services(preferences=PreferenceRepository(db), status=status, knowledge=KnowledgeBase(RegisterRepository(db)),
-                        meetings=MeetingRepository(db), handlungsfelder={f"hf-{r}": {"de": f"Bereich {r}", "en": f"Area {r}"} for r in range(ROOMS)})
+    registry = build_registry()
+    network = NetworkInfo(handlungsfelder={f"hf-{r}": {"de": f"Bereich {r}", "en": f"Area {r}"} for r in range(ROOMS)})
+    services = make_services(db, registry, status=status, network=network)
     # As the scheduled digests run: each room's firing asks the shared batch for its digest.
-    batch = digests.DigestBatch()
+    batch = DigestBatch(services.digests)
+    words = CommandWords(registry)
     sizes = []
     start = time.perf_counter()
     for room in range(ROOMS):
-        scope = f"hf:hf-{room}"
-        built = await batch.get(services, scope, END)
-        reply = digests.render("de", "Europe/Berlin", built, f"Wochenrückblick: Bereich {room}")
+        scope = Scope.handlungsfeld(f"hf-{room}")
+        built = await batch.get(scope, END)
+        reply = digests.render("de", "Europe/Berlin", built, f"Wochenrückblick: Bereich {room}", words)
         sizes.append(len(reply.body) + len(reply.html))
     total = time.perf_counter() - start
     await db.close()

@@ -23,11 +23,11 @@ from pathlib import Path
 import psutil
 
 from bench.common import RESULTS, summary
-from knowledge.directory import RoleEntry, RoleStatus
-from knowledge.directory_io import read_file
-from knowledge.lookup import LookupEngine
-from knowledge.lookup_eval import evaluate
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.files import read_file
+from knowledge.directory.lookup import LookupEngine
+from knowledge.directory.lookup_eval import evaluate
+from knowledge.directory.model import RoleEntry, RoleStatus
+from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = {"tuned": ROOT / "tests" / "lookup_cases.yaml", "heldout": ROOT / "bench" / "lookup_heldout.yaml"}

@@ -52,7 +52,7 @@ async def measure(hs: LocalSynapse) -> dict:
             try:
                 await asyncio.wait_for(prober.round_trip(room, "!ping"), 2)
                 break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
     latencies: list[float] = []
     began = time.perf_counter()

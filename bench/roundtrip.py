@@ -66,7 +66,7 @@ async def measure(hs: LocalSynapse, lotse_pid: int) -> dict:
             try:
                 await asyncio.wait_for(prober.round_trip(room, body), 2)
                 break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
     for _ in range(WARMUP):
         await prober.round_trip(lotse_room, "!ping")

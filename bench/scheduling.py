@@ -26,7 +26,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bench.common import RESULTS
 from bot.scheduling import JOB_PREFIX, Planner
+from knowledge.meetings.model import ReminderTarget
 from knowledge.storage import BotStateRepository, Database, MeetingRepository
+from knowledge.values import Scope
 
 ITEMS = 10_000
 RULES = ["FREQ=WEEKLY;BYDAY=TU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", "FREQ=MONTHLY;BYDAY=+1WE", None]
@@ -39,11 +41,11 @@ async def seed(url: str, now: datetime) -> None:
     rng = random.Random(3)
     for i in range(ITEMS // 2):
         start = now + timedelta(minutes=rng.randint(-60 * 24 * 60, 60 * 24 * 30))
-        await repo.add_meeting(origin=f"m{i}", scope=f"hf:{i % 50}", title=f"Treffen {i}", start=start, timezone="Europe/Berlin",
+        await repo.add_meeting(origin=f"m{i}", scope=Scope.handlungsfeld(str(i % 50)), title=f"Treffen {i}", start=start, timezone="Europe/Berlin",
                                duration=timedelta(minutes=90), rrule=RULES[i % 4], location=None, video_link=None,
                                reminders=(timedelta(days=1), timedelta(hours=1)), agenda_call=timedelta(days=7),
                                organiser=None, room_id=None, created_by="@b:x", at=now)
-        await repo.add_reminder(origin=f"r{i}", target="room", room_id="!r:x", text=f"Erinnerung {i}",
+        await repo.add_reminder(origin=f"r{i}", target=ReminderTarget.ROOM, room_id="!r:x", text=f"Erinnerung {i}",
                                 start=now + timedelta(minutes=rng.randint(1, 60 * 24 * 14)), timezone="Europe/Berlin",
                                 rrule="FREQ=DAILY" if i % 3 == 0 else None, created_by="@b:x", mention_room=False, at=now)
     await db.close()

@@ -24,20 +24,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psutil
-import yaml
 
 from bench.common import RESULTS, summary
 from commands import build_registry
-from commands.context import BotStatus, RoomInfo, Services
-from commands.dispatcher import AccessPolicy, Dispatcher, Incoming
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import Kind, NewEntry, Status
-from knowledge.storage import Database, PreferenceRepository, RegisterRepository
+from commands.context import BotStatus, NetworkInfo, RoomInfo
+from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
+from knowledge.register.model import Kind, NewEntry, Status
+from knowledge.register.service import RegisterService
+from knowledge.storage import Database, RegisterRepository
+from knowledge.values import Scope
+from tests.wiring import make_services
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = int(os.environ.get("LOTSE_BENCH_ENTRIES", "100000"))
 QUERIES = 300
-SCOPES = [f"hf:hf-{i}" for i in range(59)] + ["network"]
+SCOPES = [Scope.handlungsfeld(f"hf-{i}") for i in range(59)] + [Scope.network()]
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -92,7 +93,7 @@ async def run(path: Path) -> dict:
     seed_s = time.perf_counter() - seeded
     process = psutil.Process()
     rss_before = process.memory_info().rss / 2**20
-    kb = KnowledgeBase(RegisterRepository(db))
+    kb = RegisterService(RegisterRepository(db))
     loaded = time.perf_counter()
     await kb.load()
     load_s = time.perf_counter() - loaded
@@ -102,13 +103,12 @@ async def run(path: Path) -> dict:
     async def status():
         return BotStatus("bench", T0, 60, "SQLite", None)
 
-    dispatcher = Dispatcher(
-        build_registry(),
-        Services(PreferenceRepository(db), status, knowledge=kb, scopes_of=lambda user: member_of,
-                 handlungsfelder={s[3:]: {"de": s, "en": s} for s in SCOPES if s.startswith("hf:")}),
-        access=AccessPolicy(), clock=lambda: datetime.now(timezone.utc),
-    )
-    room = RoomInfo("!hf:localhost", "HF", False, handlungsfeld=sorted(member_of)[0][3:])
+    registry = build_registry()
+    network = NetworkInfo(handlungsfelder={s.key: {"de": s.key, "en": s.key} for s in SCOPES if s.hf_id})
+    services = make_services(db, registry, status=status, network=network, register=kb, scopes_of=lambda user: member_of)
+    dispatcher = Dispatcher(registry, services, access=AccessPolicy(), clock=lambda: datetime.now(timezone.utc),
+                            flood=FloodGuard(limit=10**6))  # one asker, many queries: not a flood
+    room = RoomInfo("!hf:localhost", "HF", False, handlungsfeld=sorted(member_of)[0].key)
     times, hits = [], 0
     for i, query in enumerate(queries(rng, vocab)):
         incoming = Incoming(f"$q{i}", "@asker:localhost", "asker", f"!suche {query}", room)

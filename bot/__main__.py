@@ -142,9 +142,9 @@ def cmd_health(args) -> int:
 
 async def with_stores(config, action):
     """Open the configured database, run `action(register, meetings, directory)`, close it."""
-    from knowledge.directory_service import DirectoryService
+    from knowledge.directory.service import DirectoryService
+    from knowledge.directory.synonyms import SynonymTable
     from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
-    from knowledge.synonyms import SynonymTable
 
     db = Database(config.database_url)
     await db.open()
@@ -159,14 +159,15 @@ async def with_stores(config, action):
 async def run_import(config, file: Path):
     from bot.app import utcnow
     from knowledge.importer import ImportResult, import_knowledge, import_meetings
-    from knowledge.knowledge_base import KnowledgeBase
+    from knowledge.register.service import RegisterService
+    from knowledge.values import Scope
 
     async def action(register, meetings, directory):
         now = utcnow()
         hfs = {hf.id for hf in config.network.handlungsfelder}
-        result = await import_knowledge(KnowledgeBase(register), file, hfs, now)
-        rooms = {hf.room: f"hf:{hf.id}" for hf in config.network.handlungsfelder}
-        rooms[config.network.coordination_room] = "network"
+        result = await import_knowledge(RegisterService(register), file, hfs, now)
+        rooms = {hf.room: Scope.handlungsfeld(hf.id) for hf in config.network.handlungsfelder}
+        rooms[config.network.coordination_room] = Scope.network()
         imported = await import_meetings(meetings, file, rooms, now)
         return ImportResult(result.created + imported.created, result.unchanged + imported.unchanged)
 
@@ -193,7 +194,7 @@ def cmd_import(args) -> int:
 
 async def run_directory_import(config, file: Path) -> int:
     from bot.app import utcnow
-    from knowledge.directory_io import read_file
+    from knowledge.directory.files import read_file
 
     entries = read_file(file)
 
@@ -204,7 +205,7 @@ async def run_directory_import(config, file: Path) -> int:
 
 
 def cmd_directory(args) -> int:
-    from knowledge.directory_io import DirectoryImportError, to_csv, to_yaml
+    from knowledge.directory.files import DirectoryImportError, to_csv, to_yaml
 
     try:
         config = load_config(args.config)
@@ -233,7 +234,7 @@ def cmd_directory(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from commands.meetings import ics_calendar
+    from knowledge.meetings.ics import ics_calendar
 
     try:
         config = load_config(args.config)
@@ -254,7 +255,8 @@ def cmd_export(args) -> int:
 
 def cmd_report(args) -> int:
     from bot.app import utcnow
-    from knowledge.report import PeriodError, build_report, parse_period, write_all
+    from commands.i18n import report_labels
+    from knowledge.publishing.report import PeriodError, build_report, parse_period, write_all
 
     try:
         config = load_config(args.config)
@@ -278,15 +280,15 @@ def cmd_report(args) -> int:
                                   public_only=args.public)
 
     built = asyncio.run(with_stores(config, action))
-    for path in write_all(built, known, args.out):
+    for path in write_all(built, known, args.out, report_labels(config.bot.default_language)):
         print(f"wrote {path}")
     return 0
 
 
 def cmd_publish(args) -> int:
     from bot.app import utcnow
-    from commands.meetings import ics_calendar
-    from knowledge.site import public_meetings, publish
+    from knowledge.meetings.ics import ics_calendar
+    from knowledge.publishing.site import public_meetings, publish
 
     try:
         config = load_config(args.config)

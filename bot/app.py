@@ -1,40 +1,44 @@
-"""Composition root: builds every part from the config and runs them.
+"""Composition root: builds every part from the config and runs them — wiring only.
 
 No other module reads the config or creates long-lived objects; everything is passed down.
+What Lotse does lives elsewhere: retention and directory keeping in knowledge.upkeep,
+which digests exist in knowledge.publishing.digest, where a message goes in bot.delivery,
+what a scheduled post says in commands.posts, when it is due in bot.scheduling.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import LotseConfig
+from bot.config import WEEKDAY_CODES, LotseConfig
+from bot.delivery import Delivery
 from bot.encryption import KeyRequests, TrustPolicy, Undecryptable, bootstrap, cross_signing_for
 from bot.events import EventHandler, InvitePolicy, RoomDirectory
 from bot.matrix import HomeserverUnavailable, MatrixClient, MatrixError
+from bot.scheduling import Planner, schedule_daily
 from bot.sync import SyncLoop, backoff_delay
 from commands import build_registry
-from commands import directory as directory_jobs
-from commands import digest as digest_posts
-from commands import meetings as meeting_posts
-from commands.context import BotStatus, DirectoryPolicy, Outgoing, Services
-from commands.core import HANDLED_EVENT_RETENTION_DAYS
+from commands.context import BotPort, BotStatus, NetworkInfo, Outgoing, Services
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard
-from bot.matrix import notice_content, transaction_id
-from bot.scheduling import Planner
-from bot.config import WEEKDAY_CODES
-from knowledge.dates import next_occurrence
-from knowledge.directory import RoleStatus
-from knowledge.digest import digest_firings
-from knowledge.meetings import Firing
-from knowledge.minutes import Minutes
-from knowledge.directory_service import DirectoryService
-from knowledge.knowledge_base import KnowledgeBase
+from commands.features import directory as directory_posts
+from commands.i18n import t
+from commands.posts import render_post
+from commands.registry import CommandWords
+from knowledge.directory.service import DirectoryService
+from knowledge.directory.synonyms import SynonymTable
+from knowledge.meetings.minutes import MinutesService
+from knowledge.meetings.model import Firing
+from knowledge.meetings.service import MeetingService
+from knowledge.preferences import Preferences
+from knowledge.privacy import PrivacyService
+from knowledge.publishing.digest import DigestPlan, DigestService, DigestTarget
+from knowledge.register.service import RegisterService
 from knowledge.storage import (
     AuditRepository,
     BotStateRepository,
@@ -44,33 +48,20 @@ from knowledge.storage import (
     PreferenceRepository,
     RegisterRepository,
 )
-from knowledge.synonyms import SynonymTable
+from knowledge.upkeep import DirectoryPolicy, RetentionPolicy, housekeeping
+from knowledge.values import Destination, Scope
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat"
-FINISHED_RETENTION_DAYS = 365  # task, reminder and delivery state after completion (DOMAIN.md §6)
-LEFT_RETENTION_DAYS = 90  # personal fields of people who left
-MENTION_RETENTION_DAYS = 90  # which of Lotse's messages named whom (for redaction on request)
 # A directory message that could not be delivered is tried again within the round (after two
-# syncs, or these pauses when not syncing), then by a new round after DIRECTORY_RETRY_MINUTES.
+# syncs, or these pauses when not syncing), then by another round after DIRECTORY_RETRY_MINUTES.
 DIRECTORY_RETRY_SECONDS = (2.0, 10.0, 30.0)
 DIRECTORY_RETRY_MINUTES = 15
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def next_local_time(now: datetime, hour: int, minute: int, zone: ZoneInfo) -> datetime:
-    """The next moment after `now` at hour:minute wall-clock time (a time skipped by the
-    clock change moves forward, as for every series in knowledge.dates)."""
-    # With tzinfo=zone attached directly, the wall-clock value is kept as it is.
-    series_start = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(hour, minute), tzinfo=zone)
-    found = next_occurrence(series_start, "FREQ=DAILY", zone, now)
-    if found is None:
-        raise RuntimeError("no next local time found")
-    return found
 
 
 def lotse_version() -> str:
@@ -80,6 +71,37 @@ def lotse_version() -> str:
         return "0.0.0+unknown"
 
 
+def network_info(config: LotseConfig) -> NetworkInfo:
+    settings = config.directory
+    return NetworkInfo(
+        name=config.network.name,
+        handlungsfelder={hf.id: {"de": hf.name_de, "en": hf.name_en} for hf in config.network.handlungsfelder},
+        timezone=config.bot.timezone,
+        default_language=config.bot.default_language,
+        privacy_contact=config.network.privacy_contact,
+        minutes_approval=config.meetings.minutes_approval,
+        digest_post_empty=config.digests.post_empty,
+        directory=DirectoryPolicy(
+            reconfirm_days=settings.reconfirm_months * 365 // 12,
+            unconfirmed_after_days=settings.unconfirmed_after_days,
+            funding_warning_days=settings.funding_warning_weeks * 7,
+        ),
+        retention=RetentionPolicy(question_days=settings.question_retention_days),
+    )
+
+
+def digest_plan(config: LotseConfig) -> DigestPlan:
+    """One digest per Handlungsfeld room (each may have its own schedule), the network roll-up
+    in the coordination room, and one per subscriber by direct message."""
+    default = config.digests.schedule
+    fixed = [DigestTarget(Destination.of_scope(Scope.handlungsfeld(hf.id)), WEEKDAY_CODES[schedule.weekday], schedule.time)
+             for hf in config.network.handlungsfelder if (schedule := hf.digest or default).enabled]
+    if default.enabled and config.digests.network_rollup:
+        fixed.append(DigestTarget(Destination.coordination(), WEEKDAY_CODES[default.weekday], default.time))
+    subscribers = (WEEKDAY_CODES[default.weekday], default.time) if default.enabled else None
+    return DigestPlan(tuple(fixed), subscribers, ZoneInfo(config.bot.timezone))
+
+
 class Lotse:
     """One running bot. `start()` connects, `run()` syncs until `stop` is set, `close()` tidies up."""
 
@@ -87,56 +109,55 @@ class Lotse:
         self.config = config
         self.clock = clock
         self.started_at = clock()
+        self.zone = ZoneInfo(config.bot.timezone)
+        network = self.network = network_info(config)
+
+        # Storage and the feature services over it.
         self.db = Database(config.database_url)
         self.state = BotStateRepository(self.db)
-        self.preferences = PreferenceRepository(self.db)
-        self.knowledge = KnowledgeBase(RegisterRepository(self.db))
+        self.preferences = Preferences(PreferenceRepository(self.db))
+        self.register = RegisterService(RegisterRepository(self.db))
         self.directory = DirectoryService(
             DirectoryRepository(self.db),
             SynonymTable.load(*config.directory.synonyms),
             {hf.id: hf.topics for hf in config.network.handlungsfelder},
         )
-        self.meetings = MeetingRepository(self.db)
+        self.meeting_store = MeetingRepository(self.db)
+        self.meetings = MeetingService(self.meeting_store, on_change=self.schedule_changed)
+        self.minutes = MinutesService(self.meeting_store)
         self.audit = AuditRepository(self.db)
-        self.minutes = Minutes(self.meetings)
-        settings = config.directory
-        self.directory_policy = DirectoryPolicy(
-            reconfirm_days=settings.reconfirm_months * 365 // 12,
-            unconfirmed_after_days=settings.unconfirmed_after_days,
-            funding_warning_days=settings.funding_warning_weeks * 7,
-            question_retention_days=settings.question_retention_days,
-        )
+        self.digests = DigestService(self.register, self.meetings, self.directory, network.handlungsfelder,
+                                     network.directory.reconfirm_days)
+        self.privacy = PrivacyService(self.preferences.repository, self.register, self.directory, self.meeting_store, self.audit)
+
+        # Matrix: the client, where messages go, what users can say.
         self.client = MatrixClient(
             config.matrix.homeserver, config.matrix.user_id, config.matrix.device_name, config.storage.data_dir
         )
         self.rooms = RoomDirectory()
+        self.delivery = Delivery(self.client, self.state, self.rooms, t(network.default_language, "privacy.redaction_reason"))
         self.registry = build_registry()
+        prefix = config.bot.command_prefix
+        services = Services(
+            network=network,
+            bot=BotPort(status=self.status, scopes_of=lambda user_id: self.events.scopes_of(user_id),
+                        deliver=self.delivery.send, count_mentions=self.delivery.count_mentions,
+                        redact_mentions=self.delivery.redact_mentions),
+            words=CommandWords(self.registry, prefix),
+            preferences=self.preferences,
+            register=self.register,
+            directory=self.directory,
+            meetings=self.meetings,
+            minutes=self.minutes,
+            digests=self.digests,
+            privacy=self.privacy,
+            audit=self.audit,
+        )
         access = config.access
         self.dispatcher = Dispatcher(
             self.registry,
-            Services(
-                preferences=self.preferences,
-                status=self.status,
-                timezone=config.bot.timezone,
-                privacy_contact=config.network.privacy_contact,
-                knowledge=self.knowledge,
-                scopes_of=lambda user_id: self.events.scopes_of(user_id),
-                handlungsfelder={hf.id: {"de": hf.name_de, "en": hf.name_en} for hf in config.network.handlungsfelder},
-                directory=self.directory,
-                directory_policy=self.directory_policy,
-                deliver=self.deliver,
-                default_language=config.bot.default_language,
-                meetings=self.meetings,
-                minutes=self.minutes,
-                schedule_changed=self.schedule_changed,
-                minutes_approval=config.meetings.minutes_approval,
-                network_name=config.network.name,
-                digest_batch=digest_posts.DigestBatch(),
-                audit=self.audit,
-                redact_mentions=self.redact_mentions,
-                count_mentions=self.count_mentions,
-            ),
-            prefix=config.bot.command_prefix,
+            services,
+            prefix=prefix,
             default_lang=config.bot.default_language,
             access=AccessPolicy(
                 admins=frozenset(access.admins),
@@ -160,7 +181,7 @@ class Lotse:
             clock,
             timedelta(minutes=config.bot.catch_up_minutes),
             config.bot.default_language,
-            self.knowledge,
+            self.register,
             on_departure=self._on_departure,
             minutes=self.minutes,
             server_clock=utcnow,
@@ -175,11 +196,14 @@ class Lotse:
         self.sync = SyncLoop(
             self.client, self.state, self._on_sync, clock, heartbeat=config.storage.data_dir / HEARTBEAT_FILE
         )
+
+        # Scheduled posts and daily upkeep.
+        plan = digest_plan(config)
         self.scheduler = AsyncIOScheduler(timezone=config.bot.timezone)
         self.planner = Planner(
-            self.meetings, self.state, self.scheduler, self._fire, clock, ZoneInfo(config.bot.timezone),
+            self.meeting_store, self.state, self.scheduler, self._fire, clock, self.zone,
             grace=timedelta(seconds=config.meetings.late_after_seconds),
-            extra=self._digest_firings,
+            extra=lambda after, before: plan.firings(self.preferences, after, before),
         )
 
     async def _on_sync(self, response, first_start: bool) -> None:
@@ -200,7 +224,7 @@ class Lotse:
         """Open the database, log in (retrying while the homeserver is down), join the configured
         rooms. False if `stop` was set before the homeserver answered."""
         await self.db.open()
-        await self.knowledge.load()
+        await self.register.load()
         await self.directory.load()
         await self.minutes.load()
         password = self.config.secret(self.config.matrix.password_env)
@@ -216,14 +240,14 @@ class Lotse:
                 log.warning("homeserver not reachable (%s); retrying in %.1f s", exc, delay)
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         else:
             return False
         await self._set_up_encryption(password)
         await self._join_configured_rooms()
         self.scheduler.add_job(self.housekeeping, "interval", hours=6, id="housekeeping", next_run_time=self.clock())
-        self._schedule_directory_check()
+        schedule_daily(self.scheduler, "directory", self.config.directory.check_time, self.zone, self.clock, self.keep_directory)
         self.scheduler.start()
         return True
 
@@ -249,70 +273,32 @@ class Lotse:
                 self.rooms.handlungsfelder[room_id] = hf_id
 
     async def housekeeping(self) -> None:
-        now = self.clock()
-        removed = await self.state.prune_handled(now - timedelta(days=HANDLED_EVENT_RETENTION_DAYS))
-        log.info("housekeeping: removed %d handled-event records older than %d days", removed, HANDLED_EVENT_RETENTION_DAYS)
-        questions = await self.directory.repository.prune_questions(now - timedelta(days=self.directory_policy.question_retention_days))
-        log.info("housekeeping: removed %d unanswered questions past retention", questions)
-        finished = await self.meetings.prune_finished(now - timedelta(days=FINISHED_RETENTION_DAYS))
-        log.info("housekeeping: removed %d finished action items, past reminders and delivery records", finished)
-        audit = await self.audit.prune(now - timedelta(days=FINISHED_RETENTION_DAYS))
-        log.info("housekeeping: removed %d audit entries older than a year", audit)
-        mentions = await self.state.prune_mentions(now - timedelta(days=MENTION_RETENTION_DAYS))
-        log.info("housekeeping: removed %d records of messages that named a person", mentions)
-        cleared = 0
-        for role in self.directory.all():
-            if role.status is RoleStatus.LEFT and (role.person or role.matrix_id):
-                left_at = [at for at, _by, _action, _before, after in await self.directory.repository.history(role.id)
-                           if after.get("status") == RoleStatus.LEFT.value]
-                if not left_at or min(left_at) < now - timedelta(days=LEFT_RETENTION_DAYS):
-                    await self.directory.update(role.id, "lotse", now, "retention", person=None, matrix_id=None)
-                    cleared += 1
-        log.info("housekeeping: removed the personal fields of %d roles whose holders left", cleared)
-
-    def _schedule_directory_check(self) -> None:
-        """Daily at the configured local time, computed on wall-clock time (no CronTrigger)."""
-        hour, minute = (int(x) for x in self.config.directory.check_time.split(":"))
-        zone = ZoneInfo(self.config.bot.timezone)
-        now = self.clock()
-        next_run = next_local_time(now, hour, minute, zone)
-        self.scheduler.add_job(self._daily_directory_check, "date", run_date=datetime.now(timezone.utc) + (next_run - now),
-                               id="directory", replace_existing=True, misfire_grace_time=6 * 3600)
-
-    async def _daily_directory_check(self) -> None:
-        undelivered = 0
-        try:
-            undelivered = await self.keep_directory()
-        except Exception:
-            log.exception("the directory check failed; trying again in %d minutes", DIRECTORY_RETRY_MINUTES)
-            undelivered = 1
-        finally:
-            if undelivered:
-                self.scheduler.add_job(self._daily_directory_check, "date", id="directory", replace_existing=True,
-                                       run_date=datetime.now(timezone.utc) + timedelta(minutes=DIRECTORY_RETRY_MINUTES),
-                                       misfire_grace_time=6 * 3600)
-            else:
-                self._schedule_directory_check()
+        await housekeeping(self.network.retention, self.clock(), state=self.state, directory=self.directory,
+                           meetings=self.meeting_store, audit=self.audit)
 
     async def keep_directory(self) -> int:
         """Re-confirmation requests, unconfirmed marks and funding reminders (once a day).
 
         Each message is delivered on its own: one that fails (a direct message the homeserver
         is not ready for, say) neither stops the others nor is lost. It is tried again a few
-        times within the round, and the rounds offer it again until it was delivered (its key
-        is recorded on delivery). Returns how many are still undelivered.
+        times within the round; the rounds offer it again until it was delivered (its key is
+        recorded on delivery), and a round that left something undelivered is repeated after
+        DIRECTORY_RETRY_MINUTES. Returns how many are still undelivered.
         """
-        services = self.dispatcher.services
-        now = self.clock()
-        offered = await directory_jobs.confirmation_round(services, now) + await directory_jobs.funding_round(services, now)
-        pending = [outgoing for outgoing in offered if not await self.meetings.delivered(outgoing.key)]
+        services, now = self.dispatcher.services, self.clock()
+        offered = await directory_posts.confirmation_round(services, now) + await directory_posts.funding_round(services, now)
+        pending = [outgoing for outgoing in offered if not await self.meeting_store.delivered(outgoing.key)]
         for delay in (*DIRECTORY_RETRY_SECONDS, None):
             pending = [outgoing for outgoing in pending if not await self._deliver_and_record(outgoing)]
             if not pending or delay is None:
                 break
             await self._pause_before_retry(delay)
         for outgoing in pending:
-            log.warning("could not deliver %s; the next directory check tries again", outgoing.key)
+            log.warning("could not deliver %s; trying again in %d minutes", outgoing.key, DIRECTORY_RETRY_MINUTES)
+        if pending and self.scheduler.running:
+            self.scheduler.add_job(self.keep_directory, "date", id="directory-retry", replace_existing=True,
+                                   run_date=datetime.now(timezone.utc) + timedelta(minutes=DIRECTORY_RETRY_MINUTES),
+                                   misfire_grace_time=6 * 3600)
         return len(pending)
 
     async def _pause_before_retry(self, delay: float) -> None:
@@ -329,115 +315,36 @@ class Lotse:
 
         try:
             await asyncio.wait_for(two_syncs(), timeout=max(delay, 60.0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _deliver_and_record(self, outgoing: Outgoing) -> bool:
         """Deliver and record the key; False (and a log line) if anything went wrong."""
         try:
-            await self.deliver(outgoing)
-        except Exception as exc:  # noqa: BLE001 - one message must not stop the round; CancelledError passes
-            log.warning("could not deliver %s to %s: %s: %s", outgoing.key, outgoing.target.split(":")[0],
+            await self.delivery.send(outgoing)
+        except Exception as exc:  # one message must not stop the round; CancelledError passes
+            log.warning("could not deliver %s to a %s: %s: %s", outgoing.key, outgoing.target.describe(),
                         type(exc).__name__, exc)
             return False
-        await self.meetings.record_delivery(outgoing.key, self.clock(), False)
+        await self.meeting_store.record_delivery(outgoing.key, self.clock(), False)
         return True
-
-    async def deliver_safely(self, outgoing: Outgoing) -> None:
-        """For scheduled jobs: one message that cannot be delivered must not stop the others."""
-        try:
-            await self.deliver(outgoing)
-        except (MatrixError, HomeserverUnavailable) as exc:
-            log.warning("could not deliver %s to %s: %s", outgoing.key, outgoing.target.split(":")[0], exc)
-
-    async def count_mentions(self, user_id: str) -> int:
-        return len(await self.state.mentions_of(user_id))
-
-    async def redact_mentions(self, user_id: str) -> int:
-        """Redact Lotse's own messages that named the user (on their request)."""
-        done = 0
-        for room_id, event_id in await self.state.mentions_of(user_id):
-            try:
-                await self.client.redact(room_id, event_id, "Auf Wunsch der genannten Person gelöscht", transaction_id(event_id, "redact"))
-                done += 1
-            except MatrixError as exc:
-                log.warning("could not redact %s: %s", event_id, exc.errcode)
-            await self.state.forget_mention(event_id)
-        return done
 
     async def schedule_changed(self) -> None:
         if self.scheduler.running:
             await self.planner.plan()
 
-    async def _digest_firings(self, after: datetime, before: datetime) -> list[Firing]:
-        """Weekly digests: one per Handlungsfeld room, the network roll-up, one per subscriber."""
-        settings = self.config.digests
-        default = settings.schedule
-        targets = []
-        for hf in self.config.network.handlungsfelder:
-            schedule = hf.digest or default
-            if schedule.enabled:
-                targets.append((f"scope:hf:{hf.id}", WEEKDAY_CODES[schedule.weekday], schedule.time))
-        if default.enabled:
-            if settings.network_rollup:
-                targets.append(("network", WEEKDAY_CODES[default.weekday], default.time))
-            for user_id, lang in await self.preferences.digest_subscribers():
-                targets.append((f"dm:{user_id}|{lang}", WEEKDAY_CODES[default.weekday], default.time))
-        return digest_firings(targets, ZoneInfo(self.config.bot.timezone), after, before)
-
     async def _fire(self, firing: Firing, late: bool) -> None:
-        if firing.kind == "digest":
-            outgoing = await digest_posts.render_digest_firing(
-                self.dispatcher.services, firing, late, self.events.scopes_of, self.config.digests.post_empty
-            )
-            if outgoing is not None:
-                await self.deliver(outgoing)
-            return
-        outgoing = await meeting_posts.render_firing(self.dispatcher.services, firing, late)
+        outgoing = await render_post(self.dispatcher.services, firing, late)
         if outgoing is not None:
-            await self.deliver(outgoing)
+            await self.delivery.send(outgoing)
 
     async def _on_departure(self, user_id: str, key: str) -> None:
-        notice = directory_jobs.departure_notice(self.dispatcher.services, user_id, key)
+        notice = directory_posts.departure_notice(self.dispatcher.services, user_id, key)
         if notice:
-            await self.deliver_safely(notice)
+            await self.delivery.send_safely(notice)
 
     async def deliver(self, outgoing: Outgoing) -> None:
-        """Send a job's or handler's message to the coordination room or as a direct message, once."""
-        room_id = await self._target_room(outgoing.target)
-        if room_id is None:
-            log.warning("no room for target %s; message %s not delivered", outgoing.target.split(":")[0], outgoing.key)
-            return
-        content = notice_content(outgoing.reply.body, outgoing.reply.html, mention_room=outgoing.mention_room)
-        await self.client.send(room_id, content, transaction_id(outgoing.key, "outgoing"))
-        for number, attachment in enumerate(outgoing.reply.attachments):
-            await self.client.send_file(room_id, attachment.filename, attachment.content, attachment.mimetype,
-                                        transaction_id(outgoing.key, f"file{number}"))
-
-    async def _target_room(self, target: str) -> str | None:
-        """coordination | dm:@user | room:!id | scope:hf:<id> / scope:network / scope:room:!id"""
-        kind, _, rest = target.partition(":")
-        if kind == "coordination" or target == "scope:network":
-            return next(iter(sorted(self.rooms.coordination)), None)
-        if kind == "dm":
-            return await self._direct_room(rest)
-        if kind == "room":
-            return rest
-        if kind == "scope":
-            if rest.startswith("hf:"):
-                return next((r for r, hf in self.rooms.handlungsfelder.items() if hf == rest[3:]), None)
-            if rest.startswith("room:"):
-                return rest[5:]
-        raise ValueError(f"unknown target {target!r}")
-
-    async def _direct_room(self, user_id: str) -> str:
-        key = f"dm:{user_id}"
-        room_id = await self.state.get(key)
-        if room_id and room_id in self.client.nio.rooms:
-            return room_id
-        room_id = await self.client.create_direct_room(user_id)
-        await self.state.set(key, room_id)
-        return room_id
+        await self.delivery.send(outgoing)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sync until `stop`; scheduled posts start once the first sync made the rooms known."""

@@ -161,7 +161,7 @@ class NetworkSettings(_Model):
     privacy_contact: str = ""
 
     @model_validator(mode="after")
-    def _unique(self) -> "NetworkSettings":
+    def _unique(self) -> NetworkSettings:
         seen: set[str] = set()
         for hf in self.handlungsfelder:
             if hf.id in seen:

@@ -81,7 +81,7 @@ class CrossSigningKeys:
     seeds: dict[str, str]  # usage -> unpadded base64 seed
 
     @classmethod
-    def generate(cls) -> "CrossSigningKeys":
+    def generate(cls) -> CrossSigningKeys:
         return cls({usage: encode_signing_key_base64(generate_signing_key("x")) for usage in USAGES})
 
     def key(self, usage: str):

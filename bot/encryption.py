@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from nio import MegolmEvent, RoomKeyRequest
 from nio.exceptions import EncryptionError, LocalProtocolError

@@ -34,8 +34,8 @@ from commands.context import Quoted, RoomInfo
 from commands.dispatcher import Dispatcher, Incoming
 from commands.i18n import t
 from commands.render import text_reply
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.minutes import Minutes
+from knowledge.meetings.minutes import MinutesService
+from knowledge.register.service import RegisterService
 from knowledge.storage import BotStateRepository
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,9 @@ class EventHandler:
         clock: Callable[[], datetime],
         catch_up: timedelta,
         default_lang: str,
-        knowledge: KnowledgeBase | None = None,
+        knowledge: RegisterService | None = None,
         on_departure=None,
-        minutes: Minutes | None = None,
+        minutes: MinutesService | None = None,
         server_clock: Callable[[], datetime] | None = None,
     ):
         self.client = client
@@ -235,10 +235,8 @@ class EventHandler:
         membership = await self.state.membership(room_id)
         if membership is None or membership.greeted:
             return
-        prefix = self.dispatcher.prefix
-        lang = self.default_lang
-        words = {c.name: c.word(lang) for c in self.dispatcher.registry.commands}
-        text = t(lang, "greeting", help=prefix + words.get("help", "help"), privacy=prefix + words.get("privacy", "privacy"))
+        lang, spell = self.default_lang, self.dispatcher.words
+        text = t(lang, "greeting", help=spell(lang, "help"), privacy=spell(lang, "privacy"))
         reply = text_reply(text)
         await self._send(room_id, notice_content(reply.body, reply.html), transaction_id(room_id, "greeting"))
         await self.state.claim_greeting(room_id)
@@ -305,6 +303,7 @@ class EventHandler:
             room=self.rooms.info(room),
             power_level=self.power_level(room, event.sender),
             mentions_bot=self.me in (mentions.get("user_ids") or []),
+            mentioned=tuple(u for u in mentions.get("user_ids") or [] if isinstance(u, str) and u != self.me),
         )
         target = reply_target(content)
         if target and self.dispatcher.command_text(incoming) is not None:
@@ -344,9 +343,7 @@ class EventHandler:
             return
         for entry in await self.knowledge.by_source(target):
             if not entry.source_changed:
-                await self.knowledge.change(
-                    entry.kind, entry.number, by=event.sender, at=self.clock(), action="source_changed", source_changed=True
-                )
+                await self.knowledge.source_changed((entry.kind, entry.number), by=event.sender, at=self.clock())
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         """A deleted source message: record it, and ask the room's coordinators keep or delete."""
@@ -356,11 +353,11 @@ class EventHandler:
         if not entries:
             return
         for entry in entries:
-            await self.knowledge.change(entry.kind, entry.number, by=event.sender, at=self.clock(), action="source_redacted", permalink=None)
+            await self.knowledge.source_redacted((entry.kind, entry.number), by=event.sender, at=self.clock())
         lang = self.default_lang
-        retract = next(c for c in self.dispatcher.registry.commands if c.name == "retract").word(lang)
         ids = ", ".join(e.short_id for e in entries)
-        reply = text_reply(t(lang, "knowledge.source_redacted", ids=ids, retract=f"{self.dispatcher.prefix}{retract} {entries[0].short_id}"))
+        retract = self.dispatcher.words(lang, "retract", entries[0].short_id)
+        reply = text_reply(t(lang, "knowledge.source_redacted", ids=ids, retract=retract))
         await self._send(room.room_id, notice_content(reply.body, reply.html), transaction_id(event.event_id, "redaction"))
 
     async def _send(self, room_id: str, content: dict, txn_id: str) -> None:

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from knowledge.meetings import Firing, action_firings, meeting_firings, reminder_firings
+from knowledge.dates import next_local_time
+from knowledge.meetings.model import Firing, action_firings, meeting_firings, reminder_firings
 from knowledge.storage import BotStateRepository, MeetingRepository
 
 log = logging.getLogger(__name__)
@@ -135,3 +136,25 @@ class Planner:
             late = self.clock() - firing.at > self.grace
             await self.fire(firing, late)
             return await self.repository.record_delivery(firing.key, self.clock(), late)
+
+
+def schedule_daily(scheduler: AsyncIOScheduler, job_id: str, at: str, zone: ZoneInfo, clock: Callable[[], datetime],
+                   job: Callable[[], Awaitable[None]]) -> None:
+    """Run `job` every day at "HH:MM" local wall-clock time. The next run is computed anew
+    after each one (knowledge.dates), so clock changes never shift it and no CronTrigger is
+    involved; a run missed by up to six hours still happens."""
+    hour, minute = (int(x) for x in at.split(":"))
+
+    async def run_and_reschedule() -> None:
+        try:
+            await job()
+        finally:
+            plan()
+
+    def plan() -> None:
+        now = clock()
+        run_at = datetime.now(timezone.utc) + (next_local_time(now, hour, minute, zone) - now)  # the clock may be a test clock
+        scheduler.add_job(run_and_reschedule, "date", run_date=run_at, id=job_id, replace_existing=True,
+                          misfire_grace_time=6 * 3600)
+
+    plan()

@@ -130,5 +130,5 @@ class SyncLoop:
     async def _sleep(seconds: float, stop: asyncio.Event) -> None:
         try:
             await asyncio.wait_for(stop.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

@@ -11,8 +11,9 @@ from commands.registry import Registry
 
 def build_registry() -> Registry:
     """All commands Lotse knows, validated (a bad declaration fails the boot, not a room)."""
-    from commands import core, digest, directory, knowledge, meetings, privacy
+    from commands.features import core, digest, directory, meetings, minutes, privacy, register, reminders
 
-    registry = Registry([core.router, knowledge.router, directory.router, meetings.router, digest.router, privacy.router])
+    registry = Registry([core.router, register.router, directory.router, meetings.router, reminders.router, minutes.router,
+                         digest.router, privacy.router])
     registry.validate()
     return registry

@@ -1,28 +1,24 @@
 """What a handler sees: the caller, the room, the language, the time, and narrow services."""
 from __future__ import annotations
 
-import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from knowledge.register import hf_scope, network_scope, room_scope
-
-if TYPE_CHECKING:
-    from commands.registry import Registry
-    from commands.render import Reply
-    from knowledge.directory_service import DirectoryService
-    from knowledge.minutes import Minutes
-    from knowledge.storage import AuditRepository, MeetingRepository
-    from knowledge.knowledge_base import KnowledgeBase
-    from knowledge.storage import PreferenceRepository
-
-
-class Permission(enum.IntEnum):
-    MEMBER = 0
-    COORDINATOR = 50
-    ADMIN = 100
+from commands.errors import PermissionDenied
+from commands.permission import Permission
+from commands.registry import CommandWords, Registry
+from commands.render import Reply
+from knowledge.directory.service import DirectoryService
+from knowledge.meetings.minutes import MinutesService
+from knowledge.meetings.service import MeetingService
+from knowledge.preferences import Preferences
+from knowledge.privacy import PrivacyService
+from knowledge.publishing.digest import DigestService
+from knowledge.register.service import RegisterService
+from knowledge.storage import AuditRepository
+from knowledge.upkeep import DirectoryPolicy, RetentionPolicy
+from knowledge.values import Destination, Scope
 
 
 @dataclass(frozen=True)
@@ -41,13 +37,13 @@ class RoomInfo:
     is_coordination: bool = False
 
     @property
-    def scope(self) -> str:
+    def scope(self) -> Scope:
         """Where entries recorded here belong."""
         if self.is_coordination:
-            return network_scope()
+            return Scope.network()
         if self.handlungsfeld:
-            return hf_scope(self.handlungsfeld)
-        return room_scope(self.room_id)
+            return Scope.handlungsfeld(self.handlungsfeld)
+        return Scope.room(self.room_id)
 
 
 @dataclass(frozen=True)
@@ -69,56 +65,69 @@ class BotStatus:
 
 
 @dataclass(frozen=True)
-class Services:
-    """The narrow services handlers may use. Built once by bot/app.py."""
+class NetworkInfo:
+    """Facts from the configuration that handlers need to know."""
 
-    preferences: "PreferenceRepository"
-    status: Callable[[], Awaitable[BotStatus]]
-    timezone: str = "Europe/Berlin"
-    privacy_contact: str = ""
-    knowledge: "KnowledgeBase | None" = None
-    # The scopes whose entries a user may see: the rooms they share with Lotse.
-    scopes_of: Callable[[str], frozenset[str]] = lambda user_id: frozenset()
+    name: str = ""
     # Handlungsfeld id -> {"de": name, "en": name}
-    handlungsfelder: dict[str, dict[str, str]] = field(default_factory=dict)
-    directory: "DirectoryService | None" = None
-    meetings: "MeetingRepository | None" = None
-    minutes: "Minutes | None" = None
-    # Called after meetings, reminders or action items change, so that jobs are re-derived.
-    schedule_changed: Callable[[], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
-    minutes_approval: bool = False
-    network_name: str = ""
-    digest_batch: object = None  # commands.digest.DigestBatch: shared by the digests of one period
-    audit: "AuditRepository | None" = None
-    # Redacts Lotse's own messages that named a person; returns how many. Given by the bot package.
-    redact_mentions: Callable[[str], Awaitable[int]] = field(default=None)  # type: ignore[assignment]
-    count_mentions: Callable[[str], Awaitable[int]] = field(default=None)  # type: ignore[assignment]
-    # Sends a message somewhere else than the reply (a direct message, the coordination room).
-    deliver: Callable[["Outgoing"], Awaitable[None]] = field(default=None)  # type: ignore[assignment]
-    directory_policy: "DirectoryPolicy" = field(default_factory=lambda: DirectoryPolicy())
+    handlungsfelder: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    timezone: str = "Europe/Berlin"
     default_language: str = "de"
+    privacy_contact: str = ""
+    minutes_approval: bool = False  # minutes are a draft until the chair publishes them
+    digest_post_empty: bool = False  # an empty week still gets a (short) digest
+    directory: DirectoryPolicy = field(default_factory=DirectoryPolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
 
 @dataclass(frozen=True)
-class DirectoryPolicy:
-    """How the directory is kept true (config `directory`)."""
+class BotPort:
+    """What the bot package does for handlers (it alone talks to Matrix)."""
 
-    reconfirm_days: int = 182
-    unconfirmed_after_days: int = 30
-    funding_warning_days: int = 56
-    question_retention_days: int = 90
+    status: Callable[[], Awaitable[BotStatus]]
+    # The scopes whose entries a user may see: the rooms they share with Lotse.
+    scopes_of: Callable[[str], frozenset[Scope]]
+    # Sends a message somewhere else than the reply (a direct message, the coordination room).
+    deliver: Callable[[Outgoing], Awaitable[None]]
+    # Lotse's own messages that named a person: how many, and redacting them on request.
+    count_mentions: Callable[[str], Awaitable[int]]
+    redact_mentions: Callable[[str], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Services:
+    """The narrow services handlers may use; each feature service writes, keeps its derived
+    state (search index, lookup engine, planner) in step and hides its repository.
+    Built once by bot/app.py."""
+
+    network: NetworkInfo
+    bot: BotPort
+    words: CommandWords  # writes a command into a text (prefix and language aware)
+    preferences: Preferences
+    register: RegisterService
+    directory: DirectoryService
+    meetings: MeetingService
+    minutes: MinutesService
+    digests: DigestService
+    privacy: PrivacyService
+    audit: AuditRepository  # written by the dispatcher only
+
+    async def language_for(self, reader: Destination) -> str:
+        """The language a scheduled post to `reader` is written in. Today the network's
+        default; a person's stored preference (direct messages) and a per-room language
+        belong here, so that every post follows its reader."""
+        return self.network.default_language
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message a scheduled job wants delivered; the bot package sends it.
-
-    target: "dm:@user:server" or "coordination". key: a stable idempotency key, so a job
-    that runs twice (a restart) sends it once.
+    """A message a scheduled job or a handler wants delivered elsewhere than as the reply;
+    the bot package resolves `target` to a room and sends it. `key` is a stable idempotency
+    key, so a job that runs twice (a restart) sends it once.
     """
 
-    target: str
-    reply: "Reply"
+    target: Destination
+    reply: Reply
     key: str
     mention_room: bool = False  # only ever set for content a coordinator created
 
@@ -132,17 +141,38 @@ class CommandContext:
     now: datetime
     prefix: str
     services: Services
-    registry: "Registry" = field(repr=False)
+    registry: Registry = field(repr=False)
     word: str = ""  # the command word the user typed
     reply_to: Quoted | None = None
+    mentioned: tuple[str, ...] = ()  # users the message mentions (m.mentions), Lotse left out
 
-    def command_word(self, name: str) -> str:
-        """The word that calls command `name` in the caller's language (the name if unknown)."""
-        found = next((c for c in self.registry.commands if c.name == name), None)
-        return found.word(self.lang) if found else name
+    def cmd(self, path: str, *args: object) -> str:
+        """A command as the caller would type it: `ctx.cmd("minutes approve", "P-3")` is
+        '!protokoll freigeben P-3' for a German reader (see `Registry.spell`)."""
+        return self.registry.spell(path, self.lang, self.prefix, *args)
 
-    def visible_scopes(self) -> frozenset[str] | None:
+    def require_owner(self, *owners: str | None, refusal: str, **params: object) -> None:
+        """Ownership rules (the chair, whoever recorded it, the holder of a role): one of
+        `owners` or a coordinator may go on. Levels alone are declared on the command and
+        checked by the dispatcher; this is for rules that need the object first."""
+        if self.caller.user_id in owners or self.caller.permission >= Permission.COORDINATOR:
+            return
+        raise PermissionDenied(refusal, **params)
+
+    def person(self, word: str) -> str | None:
+        """The Matrix id a person argument names, or None. Every argument that names a person
+        goes through here: today a typed full id (@name:server); mention pills (`mentioned`)
+        and display names of room members belong here too."""
+        word = word.strip()
+        return word if word.startswith("@") and ":" in word else None
+
+    def echo(self, *args: object) -> str:
+        """The command as the caller typed it (their word, alias or language), with `args`:
+        for examples that answer a mistake in the caller's own words."""
+        return " ".join([self.prefix + self.word, *(str(a) for a in args)])
+
+    def visible_scopes(self) -> frozenset[Scope] | None:
         """Scopes the caller may see from here; None means all (the coordination room)."""
         if self.room.is_coordination:
             return None
-        return self.services.scopes_of(self.caller.user_id) | {self.room.scope}
+        return self.services.bot.scopes_of(self.caller.user_id) | {self.room.scope}

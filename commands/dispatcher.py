@@ -7,7 +7,6 @@ goes to the log, never to the room). Logs name the command word, never the messa
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -16,10 +15,11 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
-from commands.context import Caller, CommandContext, Permission, Quoted, RoomInfo, Services
+from commands.context import Caller, CommandContext, Quoted, RoomInfo, Services
 from commands.errors import PermissionDenied, UsageError, UserError
 from commands.i18n import t
-from commands.registry import Command, Registry
+from commands.permission import Permission
+from commands.registry import Command, Registry, UnknownSubcommand
 from commands.render import Code, Doc, Reply
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Incoming:
     room: RoomInfo
     power_level: int = 0
     mentions_bot: bool = False
+    mentioned: tuple[str, ...] = ()  # other users the message mentions (m.mentions)
     reply_to: Quoted | None = None
 
 
@@ -64,10 +65,6 @@ class AccessPolicy:
         if not incoming.room.is_direct and incoming.power_level >= self.power_level_threshold:
             return Permission.COORDINATOR
         return Permission.MEMBER
-
-
-# Ids a reply may name: register entries, meetings, reminders, action items, minutes, roles.
-OBJECT_ID = re.compile(r"\b(?:[BVLNMEAP]-\d+|R-\d+|p\d{2,})\b")
 
 
 class FloodGuard:
@@ -109,6 +106,7 @@ class Dispatcher:
         flood: FloodGuard | None = None,
     ):
         self.registry = registry
+        self.words = services.words
         self.services = services
         self.prefix = prefix
         self.default_lang = default_lang
@@ -173,36 +171,49 @@ class Dispatcher:
             registry=self.registry,
             word=word,
             reply_to=incoming.reply_to,
+            mentioned=incoming.mentioned,
         )
         return await self._run(command, ctx, argtext)
 
     async def _run(self, command: Command, ctx: CommandContext, argtext: str) -> Reply:
         lang = ctx.lang
         try:
-            if ctx.caller.permission < command.permission:
-                raise PermissionDenied(
-                    "error.permission", role=t(lang, f"role.{command.permission.name.lower()}")
-                )
-            kwargs = self.registry.bind(command, argtext, lang)
-            reply = await command.handler(ctx, **kwargs)
-            if reply.reaction and self.services.audit is not None:
+            target, argtext = self.registry.resolve(command, argtext)
+        except UnknownSubcommand as exc:
+            return self._unknown_subcommand(exc, lang)
+        parent = command if target is not command else None
+        try:
+            # The one permission check: declared on the command or subcommand, before it runs.
+            if ctx.caller.permission < target.permission:
+                raise PermissionDenied(target.refusal, role=t(lang, f"role.{target.permission.name.lower()}"))
+            assert target.handler is not None  # resolve() never picks a command without one
+            kwargs = self.registry.bind(target, argtext, lang)
+            reply = await target.handler(ctx, **kwargs)
+            if reply.reaction:
                 # A confirmed change: record who did what to which ids (never the text).
                 await self.services.audit.record(ctx.now, ctx.caller.user_id, command.name, ctx.room.room_id,
-                                                 list(dict.fromkeys(OBJECT_ID.findall(reply.body))))
+                                                 list(dict.fromkeys(reply.objects)))
             return reply
         except UsageError as exc:
             return (
                 Doc()
                 .p(t(lang, exc.key, **exc.params))
-                .p(t(lang, "error.usage_prefix"), Code(command.usage(lang, self.prefix)))
+                .p(t(lang, "error.usage_prefix"), Code(target.usage(lang, self.prefix, parent)))
                 .reply()
             )
         except UserError as exc:
             return Doc().p(t(lang, exc.key, **exc.params)).reply()
         except Exception:
             incident = secrets.token_hex(3)
-            log.exception("command %r failed, incident %s", command.name, incident)
+            log.exception("command %r failed, incident %s", target.path, incident)
             return replace(Doc().p(t(lang, "error.internal", incident=incident)).reply(), incident=incident)
+
+    def _unknown_subcommand(self, exc: UnknownSubcommand, lang: str) -> Reply:
+        command = exc.command
+        key = command.unknown if exc.word else "error.choose_subcommand"
+        first = self.registry.spell(command.subcommands[0].path, lang, self.prefix)
+        choices = ", ".join(s.word(lang) for s in command.subcommands)
+        return Doc().p(t(lang, key, word=exc.word, choices=choices, command=first)).reply()
 
     def _is_plain_question(self, incoming: Incoming, text: str, word: str, permission: Permission) -> bool:
         """Plain text for Lotse (a direct message, or addressed by name) that is no command:
@@ -219,7 +230,7 @@ class Dispatcher:
         return best[0] if best else None
 
     def _unknown(self, word: str, lang: str, permission: Permission) -> Reply:
-        help_word = self.prefix + self._help_word(lang)
+        help_word = self.registry.spell("help", lang, self.prefix)
         if not word:
             return Doc().p(t(lang, "error.empty_command", help=help_word)).reply()
         best = self._closest(word, permission, cutoff=60)
@@ -229,6 +240,3 @@ class Dispatcher:
             ).reply()
         return Doc().p(t(lang, "error.unknown_command_no_suggestion", word=word, help=help_word)).reply()
 
-    def _help_word(self, lang: str) -> str:
-        found = [c for c in self.registry.commands if c.name == "help"]
-        return found[0].word(lang) if found else "help"

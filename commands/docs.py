@@ -15,11 +15,14 @@ ROLE = {"MEMBER": "everyone", "COORDINATOR": "coordinators", "ADMIN": "admins"}
 
 
 def markdown_table(prefix: str = "!") -> str:
+    """One row per command and per subcommand, with the permission each one declares."""
     rows = ["| German | English | what it does | who |", "|---|---|---|---|"]
     for command in build_registry().commands:
-        de = f"`{command.usage('de', prefix)}`"
-        en = f"`{command.usage('en', prefix)}`"
-        rows.append(f"| {de} | {en} | {command.help['en']} | {ROLE[command.permission.name]} |")
+        parts = ([(command, None)] if command.handler is not None else []) + [(sub, command) for sub in command.subcommands]
+        for part, parent in parts:
+            de = f"`{part.usage('de', prefix, parent)}`"
+            en = f"`{part.usage('en', prefix, parent)}`"
+            rows.append(f"| {de} | {en} | {part.help['en']} | {ROLE[part.permission.name]} |")
     return "\n".join(rows)
 
 

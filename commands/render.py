@@ -6,8 +6,8 @@ lists), never from strings. No tables, no information only in emoji or colour.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class Link:
     text: str
 
 
-Inline = Union[str, Bold, Code, Link]
+Inline = str | Bold | Code | Link
+Item = tuple[Inline, ...] | Inline  # one list item: a text, or parts of one
 
 
 def _plain(part: Inline) -> str:
@@ -65,6 +66,9 @@ class Reply:
     reaction: str | None = None
     attachments: tuple[Attachment, ...] = ()
     incident: str | None = None  # set when the command failed with an internal error
+    # The ids a confirmed change touched (B-12, M-3, p03 …), for the audit log: named by the
+    # handler, never read back out of the text.
+    objects: tuple[str, ...] = ()
 
 
 class Doc:
@@ -74,12 +78,12 @@ class Doc:
         self._plain: list[str] = []
         self._html: list[str] = []
 
-    def p(self, *parts: Inline) -> "Doc":
+    def p(self, *parts: Inline) -> Doc:
         self._plain.append("".join(_plain(p) for p in parts))
         self._html.append("<p>" + "".join(_html(p) for p in parts) + "</p>")
         return self
 
-    def ul(self, items: list[tuple[Inline, ...] | Inline]) -> "Doc":
+    def ul(self, items: Sequence[Item]) -> Doc:
         rows = [item if isinstance(item, tuple) else (item,) for item in items]
         if not rows:
             return self
@@ -89,8 +93,10 @@ class Doc:
         )
         return self
 
-    def reply(self, reaction: str | None = None, attachments: tuple[Attachment, ...] = ()) -> Reply:
-        return Reply(body="\n\n".join(self._plain), html="".join(self._html), reaction=reaction, attachments=attachments)
+    def reply(self, reaction: str | None = None, attachments: tuple[Attachment, ...] = (),
+              objects: tuple[str, ...] = ()) -> Reply:
+        return Reply(body="\n\n".join(self._plain), html="".join(self._html), reaction=reaction, attachments=attachments,
+                     objects=objects)
 
 
 def text_reply(text: str, reaction: str | None = None) -> Reply:

@@ -169,7 +169,7 @@ class LocalSynapse:
             processes.stop(pid)
         return stale
 
-    def start(self, timeout: float = 120.0) -> "LocalSynapse":
+    def start(self, timeout: float = 120.0) -> LocalSynapse:
         """Start Synapse and wait until it answers. Whatever interrupts the start (Ctrl-C
         included) stops the process again: a failed start leaves nothing running."""
         self.stop_leftovers()

@@ -21,8 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.lists import format_list
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
@@ -129,13 +132,15 @@ def _parse_time(tokens: list[str]) -> time | None:
     return None
 
 
-def _make_day(day: int, month: int, year: int | None, today: date, text: str) -> date:
+def _make_day(day: int, month: int, year: int | None, today: date, text: str, past: bool = False) -> date:
     try:
         found = date(year or today.year, month, day)
     except ValueError:
         raise DateError("impossible", text=text) from None
-    if year is None and found < today:
+    if year is None and not past and found < today:
         found = date(today.year + 1, month, day)  # "17.3." in April means next March
+    if year is None and past and found > today:
+        found = date(today.year - 1, month, day)  # "seit 1.12." in March means last December
     return found
 
 
@@ -145,7 +150,7 @@ def _year(text: str | None) -> int | None:
     return 2000 + int(text) if len(text) == 2 else int(text)
 
 
-def _parse_day(tokens: list[str], today: date) -> date | None:
+def _parse_day(tokens: list[str], today: date, past: bool = False) -> date | None:
     """Take a day off the token list (in place). An explicit date wins over a weekday name;
     if both are given they must agree."""
     found: date | None = None
@@ -160,7 +165,7 @@ def _parse_day(tokens: list[str], today: date) -> date | None:
         match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})?", token)
         if match:
             del tokens[i]
-            found = _make_day(int(match.group(1)), int(match.group(2)), _year(match.group(3)), today, token)
+            found = _make_day(int(match.group(1)), int(match.group(2)), _year(match.group(3)), today, token, past)
             break
         match = re.fullmatch(r"(\d{1,2})\.?", token)
         if match and i + 1 < len(tokens) and tokens[i + 1] in MONTHS:
@@ -168,7 +173,7 @@ def _parse_day(tokens: list[str], today: date) -> date | None:
             text = " ".join(tokens[i:i + (3 if year else 2)])
             month = MONTHS[tokens[i + 1]]
             del tokens[i:i + (3 if year else 2)]
-            found = _make_day(int(match.group(1)), month, _year(year), today, text)
+            found = _make_day(int(match.group(1)), month, _year(year), today, text, past)
             break
         if re.fullmatch(r"\d{1,2}/\d{1,2}(/\d{2,4})?", token):
             raise DateError("ambiguous_date", text=token)
@@ -184,6 +189,28 @@ def _parse_day(tokens: list[str], today: date) -> date | None:
                 return found
             # A weekday name is the next such day, never today ("heute" is for today).
             return today + timedelta(days=(WEEKDAYS[token] - today.weekday() - 1) % 7 + 1)
+    return found
+
+
+def parse_day(text: str, today: date | None = None, *, past: bool = False) -> date | None:
+    """One calendar day, with the same words as `parse_when`: 31.12.2026, 31.12.26, 2026-12-31,
+    "3. März 2027" and — given `today` — 17.3. (the next one; with `past` the last one),
+    heute/morgen, weekday names. Day before month, always. None if the text is not one day
+    (impossible dates included); callers answer with the format to use."""
+    tokens = [t for t in _normalise(text).split(" ") if t]
+    if not tokens:
+        return None
+    if today is None:
+        # Without a reference day only complete dates count.
+        if any(t in RELATIVE_DAYS or t in WEEKDAYS for t in tokens):
+            return None
+        today = date.max
+    try:
+        found = _parse_day(tokens, today, past)
+    except DateError:
+        return None
+    if found is None or [t for t in tokens if t not in FILLER]:
+        return None
     return found
 
 
@@ -208,7 +235,7 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo, allow_past: bool = Fals
         amount, unit = int(relative.group(1)), UNITS.get(relative.group(2))
         if unit is None:
             raise DateError("unknown_words", words=relative.group(2))
-        start = (now + relativedelta(**{unit: amount})).astimezone(zone)
+        start = (now + relativedelta(**{unit: amount})).astimezone(zone)  # type: ignore[arg-type]  # kwargs by unit name
         return When(start.replace(second=0, microsecond=0))
     at = _parse_time(tokens)
     if recurrence is not None:
@@ -231,7 +258,7 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo, allow_past: bool = Fals
         raise DateError("not_understood", text=raw)
     if day is None:
         day = local_now.date()
-        if at <= local_now.time().replace(tzinfo=None):
+        if at is not None and at <= local_now.time().replace(tzinfo=None):
             day += timedelta(days=1)  # "14 Uhr" after 14:00 means tomorrow
     if at is None:
         return _check_future(When(localize(datetime.combine(day, time(9, 0)), zone), has_time=False), now, allow_past, day_only=True)
@@ -341,48 +368,85 @@ def next_occurrence(start: datetime, rule: str | None, zone: ZoneInfo, after: da
     return found[0] if found else None
 
 
-def describe_rule(rule: str, lang: str) -> str:
-    """A readable recurrence: 'jeden 1. Dienstag im Monat', 'every 2 weeks on Monday'."""
-    parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
-    freq, interval, byday = parts.get("FREQ"), int(parts.get("INTERVAL", 1)), parts.get("BYDAY", "")
-    day_names = {
-        "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
-        "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    }[lang]
-    codes = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-    match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", byday.split(",")[0]) if byday else None
-    day = day_names[codes.index(match.group(2))] if match else None
-    nth = int(match.group(1)) if match and match.group(1) else None
-    if freq == "WEEKLY":
-        if lang == "de":
-            return (f"jeden {day}" if interval == 1 else f"alle {interval} Wochen am {day}") if day else "wöchentlich"
-        return (f"every {day}" if interval == 1 else f"every {interval} weeks on {day}") if day else "weekly"
-    if freq == "MONTHLY" and nth:
-        if lang == "de":
-            return f"jeden {'letzten' if nth == -1 else f'{nth}.'} {day} im Monat"
-        ordinal = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}.get(nth, f"{nth}.")
-        return f"every {ordinal} {day} of the month"
-    if freq == "YEARLY" and nth and parts.get("BYMONTH"):
-        return ("jährlich" if lang == "de" else "yearly") + f" ({rule})"
-    return {"DAILY": ("täglich", "daily"), "MONTHLY": ("monatlich", "monthly"), "YEARLY": ("jährlich", "yearly"),
-            "WEEKLY": ("wöchentlich", "weekly")}.get(freq, (rule, rule))[0 if lang == "de" else 1]
+def next_local_time(now: datetime, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    """The next moment after `now` at hour:minute wall-clock time (a time skipped by the
+    clock change moves forward, as for every series here)."""
+    # With tzinfo=zone attached directly, the wall-clock value is kept as it is.
+    series_start = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(hour, minute), tzinfo=zone)
+    found = next_occurrence(series_start, "FREQ=DAILY", zone, now)
+    if found is None:
+        raise RuntimeError("no next local time found")
+    return found
 
 
-OFFSET_UNITS = {**UNITS, "d": "days", "m": "minutes", "w": "weeks"}
+DURATION_UNITS = {**UNITS, "d": "days", "m": "minutes", "w": "weeks"}
+_DURATION_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-z]*)")
+_DURATION_REST = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-z]*)|[,;\s]|\bund\b|\band\b")
+
+
+def _duration_parts(text: str, default_unit: str | None) -> list[timedelta]:
+    """'1d, 1h, 30min' / '2 Tage und 1 Stunde' / '90' → one span per number with its unit."""
+    folded = fold(text)
+    found = _DURATION_PART.findall(folded)
+    if not found or _DURATION_REST.sub("", folded):
+        raise DateError("bad_duration", text=text)
+    parts = []
+    for amount, unit in found:
+        key = DURATION_UNITS.get(unit) if unit else default_unit
+        if key is None or key == "months":  # a month has no fixed length
+            raise DateError("bad_duration", text=text)
+        parts.append(timedelta(**{key: float(amount.replace(",", "."))}))
+    return parts
+
+
+def parse_duration(text: str, default_unit: str = "minutes") -> timedelta:
+    """How long: '90' (minutes), '90 min', '1,5 h', '2 Stunden', '1 h 30 min'. The one duration
+    parser; `parse_offsets` reads lists with the same words."""
+    return sum(_duration_parts(text, default_unit), timedelta())
 
 
 def parse_offsets(text: str) -> tuple[timedelta, ...]:
     """'1d, 1h, 30min' / '2 Tage und 1 Stunde' → offsets before an event, longest first."""
-    folded = fold(text)
-    found = re.findall(r"(\d+)\s*([a-z]+)", folded)
-    rest = re.sub(r"(\d+)\s*([a-z]+)|[,;\s]|\bund\b|\band\b", "", folded)
-    if not found or rest or any(unit not in OFFSET_UNITS for _, unit in found):
-        raise DateError("bad_offsets", text=text)
-    offsets = {relativedelta_to_timedelta(int(amount), OFFSET_UNITS[unit]) for amount, unit in found}
+    try:
+        offsets = set(_duration_parts(text, None))
+    except DateError:
+        raise DateError("bad_offsets", text=text) from None
     return tuple(sorted(offsets, reverse=True))
 
 
-def relativedelta_to_timedelta(amount: int, unit: str) -> timedelta:
-    if unit == "months":
-        raise DateError("bad_offsets", text=f"{amount} {unit}")
-    return timedelta(**{unit: amount})
+# ----- spelled out for people ("Dienstag, 3. März 2026, 10:00 Uhr") -----------------------
+# Accessibility: never a bare numeric date in a message. Babel (CLDR) names the days,
+# months and units in the reader's language.
+
+_DATETIME_PATTERNS = {
+    "de": "EEEE, d. MMMM y, HH:mm 'Uhr'",
+    "en": "EEEE, d MMMM y, HH:mm",
+}
+_DATE_PATTERNS = {
+    "de": "EEEE, d. MMMM y",
+    "en": "EEEE, d MMMM y",
+}
+
+
+def spell_datetime(moment: datetime, lang: str, timezone: str = "Europe/Berlin") -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return format_datetime(local, _DATETIME_PATTERNS.get(lang, _DATETIME_PATTERNS["de"]), locale=lang)
+
+
+def spell_date(day: date, lang: str) -> str:
+    """'Dienstag, 3. März 2026' / 'Tuesday, 3 March 2026'."""
+    return format_date(day, _DATE_PATTERNS.get(lang, _DATE_PATTERNS["de"]), locale=lang)
+
+
+def spell_duration(span: timedelta, lang: str) -> str:
+    """Exact to the minute, in at most two units: '90 Minuten' is '1 Stunde und 30 Minuten',
+    never rounded to '2 Stunden'. Under a minute: '0 Minuten'."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units: list[tuple[int, Literal["day", "hour", "minute"]]] = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    parts = [format_timedelta(timedelta(**{f"{unit}s": amount}), granularity=unit, threshold=10**9, locale=lang)
+             for amount, unit in units if amount][:2]
+    if not parts:
+        return format_timedelta(timedelta(0), granularity="minute", threshold=10**9, locale=lang)
+    return format_list(parts, locale=lang)

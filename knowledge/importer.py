@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from dateutil.rrule import rrulestr
 from icalendar import vDuration
 
 from knowledge.dates import localize
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import MAX_TEXT, MAX_URL, Kind, NewEntry, hf_scope, network_scope, parse_status
+from knowledge.register.model import MAX_TEXT, MAX_URL, Kind, NewEntry, parse_status
+from knowledge.register.service import RegisterService
+from knowledge.values import Scope
 
 IMPORTER = "import"
 
@@ -109,7 +110,7 @@ def parse_knowledge(path: Path, handlungsfelder: set[str]) -> tuple[list[NewEntr
         entries.append(
             NewEntry(
                 kind=kind,
-                scope=hf_scope(hf) if hf not in (None, "all") else network_scope(),
+                scope=Scope.handlungsfeld(hf) if hf not in (None, "all") else Scope.network(),
                 text=text,
                 title=item.get("title"),
                 author=IMPORTER,
@@ -148,7 +149,7 @@ def parse_knowledge(path: Path, handlungsfelder: set[str]) -> tuple[list[NewEntr
         entries.append(
             NewEntry(
                 kind=Kind.LINK,
-                scope=network_scope(),
+                scope=Scope.network(),
                 text=title or url,
                 title=title or None,
                 url=url,
@@ -166,7 +167,7 @@ def parse_knowledge(path: Path, handlungsfelder: set[str]) -> tuple[list[NewEntr
     return entries, links
 
 
-async def import_knowledge(kb: KnowledgeBase, path: Path, handlungsfelder: set[str], now: datetime) -> ImportResult:
+async def import_knowledge(kb: RegisterService, path: Path, handlungsfelder: set[str], now: datetime) -> ImportResult:
     entries, links = parse_knowledge(path, handlungsfelder)
     created = 0
     for new in entries:
@@ -189,7 +190,7 @@ async def import_knowledge(kb: KnowledgeBase, path: Path, handlungsfelder: set[s
 @dataclass(frozen=True)
 class MeetingImport:
     external_id: str
-    scope: str
+    scope: Scope
     title: str
     start: datetime
     timezone: str
@@ -208,8 +209,8 @@ def _iso_duration(value) -> timedelta:
     return vDuration.from_ical(str(value))
 
 
-def parse_meetings(path: Path, rooms: dict[str, str]) -> list[MeetingImport]:
-    """The `meetings` section; `rooms` maps a room alias to its scope (hf:<id> or network)."""
+def parse_meetings(path: Path, rooms: dict[str, Scope]) -> list[MeetingImport]:
+    """The `meetings` section; `rooms` maps a room alias to its scope (a Handlungsfeld or the network)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     directory = {e.get("id"): e for e in data.get("directory") or [] if isinstance(e, dict)}
     problems: list[str] = []
@@ -218,7 +219,7 @@ def parse_meetings(path: Path, rooms: dict[str, str]) -> list[MeetingImport]:
         where = f"{path}: meetings[{i}] ({item.get('id', '?') if isinstance(item, dict) else '?'})"
 
         def problem(field: str, text: str) -> None:
-            problems.append(f"{where}, field '{field}': {text}")
+            problems.append(f"{where}, field '{field}': {text}")  # noqa: B023 - called within the same iteration
 
         if not isinstance(item, dict):
             problems.append(f"{where}: must be a mapping")
@@ -243,7 +244,7 @@ def parse_meetings(path: Path, rooms: dict[str, str]) -> list[MeetingImport]:
         rule = item.get("rrule")
         if rule:
             try:
-                rrulestr(str(rule), dtstart=datetime(2026, 1, 1))
+                rrulestr(str(rule), dtstart=datetime(2026, 1, 1))  # noqa: DTZ001 - only checks that the rule parses
             except (ValueError, TypeError):
                 problem("rrule", f"'{rule}' is not a valid RRULE")
         try:
@@ -270,7 +271,7 @@ def parse_meetings(path: Path, rooms: dict[str, str]) -> list[MeetingImport]:
     return out
 
 
-async def import_meetings(repository, path: Path, rooms: dict[str, str], now: datetime) -> ImportResult:
+async def import_meetings(repository, path: Path, rooms: dict[str, Scope], now: datetime) -> ImportResult:
     meetings = parse_meetings(path, rooms)
     created = 0
     for m in meetings:

@@ -6,4 +6,13 @@ from knowledge.storage.directory import DirectoryRepository
 from knowledge.storage.meetings import AlreadyRunning, MeetingRepository
 from knowledge.storage.register import RegisterRepository
 
-__all__ = ["AuditRepository", "AlreadyRunning", "MeetingRepository", "BotStateRepository", "Database", "DirectoryRepository", "PreferenceRepository", "RegisterRepository"]
+__all__ = [
+    "AlreadyRunning",
+    "AuditRepository",
+    "BotStateRepository",
+    "Database",
+    "DirectoryRepository",
+    "MeetingRepository",
+    "PreferenceRepository",
+    "RegisterRepository",
+]

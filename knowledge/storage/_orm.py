@@ -3,26 +3,28 @@ before they leave a repository, so no caller ever holds a session-bound object."
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, false, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to the database; use aware UTC datetimes")
             value = value.astimezone(timezone.utc)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
@@ -87,8 +89,8 @@ class EntryRow(Base):
     text: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(String(300), nullable=True)
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    tags: Mapped[list] = mapped_column(JSON, default=list)
-    lik: Mapped[list] = mapped_column(JSON, default=list)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    lik: Mapped[list[Any]] = mapped_column(JSON, default=list)
     status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     due: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -118,8 +120,8 @@ class RevisionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     by: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(32))
-    before: Mapped[dict] = mapped_column(JSON, default=dict)
-    after: Mapped[dict] = mapped_column(JSON, default=dict)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class PagerRow(Base):
@@ -128,7 +130,7 @@ class PagerRow(Base):
     __tablename__ = "pagers"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    query: Mapped[dict] = mapped_column(JSON)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
     offset: Mapped[int] = mapped_column(Integer)
 
 
@@ -139,7 +141,7 @@ class RoleRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     matrix_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -150,8 +152,8 @@ class RoleRevisionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     by: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(32))
-    before: Mapped[dict] = mapped_column(JSON)
-    after: Mapped[dict] = mapped_column(JSON)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class QuestionRow(Base):
@@ -175,10 +177,10 @@ class MeetingRow(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     duration_minutes: Mapped[int] = mapped_column(Integer)
     rrule: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    exdates: Mapped[list] = mapped_column(JSON)
+    exdates: Mapped[list[Any]] = mapped_column(JSON)
     location: Mapped[str | None] = mapped_column(Text, nullable=True)
     video_link: Mapped[str | None] = mapped_column(Text, nullable=True)
-    reminders: Mapped[list] = mapped_column(JSON)  # minutes before
+    reminders: Mapped[list[Any]] = mapped_column(JSON)  # minutes before
     agenda_call_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     organiser: Mapped[str | None] = mapped_column(String(255), nullable=True)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -244,7 +246,7 @@ class SessionRow(Base):
     chair: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    speakers: Mapped[list] = mapped_column(JSON)
+    speakers: Mapped[list[Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(300), unique=True)
 
@@ -289,7 +291,7 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(255), index=True)
     action: Mapped[str] = mapped_column(String(64))
     room_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    objects: Mapped[list] = mapped_column(JSON)
+    objects: Mapped[list[Any]] = mapped_column(JSON)
 
 
 class SentMentionRow(Base):

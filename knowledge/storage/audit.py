@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from knowledge.storage._orm import AuditRow
-from knowledge.storage.db import Database
+from knowledge.storage.db import Database, json_list_contains
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,10 @@ class AuditRepository:
 
     async def about(self, object_id: str, limit: int = 30) -> list[AuditEntry]:
         """Everything recorded about one object (B-12, p03, M-3, …), oldest first."""
+        contains = json_list_contains(self._db.backend, AuditRow.objects, object_id)
         async with self._db.session() as s:
-            rows = await s.scalars(select(AuditRow).order_by(AuditRow.id))
-            found = [r for r in rows if object_id in (r.objects or [])]
-        return [AuditEntry(r.at, r.actor, r.action, r.room_id, tuple(r.objects)) for r in found[-limit:]]
+            newest = list(await s.scalars(select(AuditRow).where(contains).order_by(AuditRow.id.desc()).limit(limit)))
+        return [AuditEntry(r.at, r.actor, r.action, r.room_id, tuple(r.objects)) for r in reversed(newest)]
 
     async def by_actor(self, actor: str) -> list[AuditEntry]:
         async with self._db.session() as s:

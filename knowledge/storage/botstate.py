@@ -3,6 +3,7 @@ events, the rooms it joined and when."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,7 +14,7 @@ from knowledge.storage.db import Database
 from knowledge.types import RoomMembership
 
 
-def _insert(db: Database, table):
+def _insert(db: Database, table: Any) -> Any:
     return (pg_insert if db.backend == "postgresql" else sqlite_insert)(table)
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event, exists, func, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -31,7 +32,7 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -80,3 +81,11 @@ class Database:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+
+def json_list_contains(backend: str, column: Any, value: str) -> ColumnElement[bool]:
+    """SQL for "the JSON list in `column` holds `value`", so that filters run in the database
+    (SQLite's json_each, PostgreSQL's json_array_elements_text)."""
+    function = func.json_array_elements_text if backend == "postgresql" else func.json_each
+    elements = function(column).table_valued("value")
+    return exists(select(1).select_from(elements).where(elements.c.value == value))

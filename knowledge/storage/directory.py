@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from knowledge.directory import RoleEntry, RoleNotFound, RoleStatus, Visibility
+from knowledge.directory.model import RoleEntry, RoleNotFound, RoleStatus, Visibility
 from knowledge.storage._orm import Counter, QuestionRow, RoleRevisionRow, RoleRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
@@ -14,7 +15,7 @@ from knowledge.storage.db import Database
 _DATES = {"funded_until", "last_confirmed", "confirmation_requested"}
 
 
-def _to_doc(entry: RoleEntry) -> dict:
+def _to_doc(entry: RoleEntry) -> dict[str, Any]:
     doc = asdict(entry)
     for key, value in doc.items():
         if isinstance(value, date):
@@ -26,7 +27,7 @@ def _to_doc(entry: RoleEntry) -> dict:
     return doc
 
 
-def _from_doc(doc: dict) -> RoleEntry:
+def _from_doc(doc: dict[str, Any]) -> RoleEntry:
     known = {f.name for f in fields(RoleEntry)}
     values = {}
     for key, value in doc.items():
@@ -42,7 +43,7 @@ def _from_doc(doc: dict) -> RoleEntry:
     return RoleEntry(**values)
 
 
-def _diff(before: dict, after: dict) -> tuple[dict, dict]:
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
@@ -99,7 +100,7 @@ class DirectoryRepository:
                     row.before = {k: (replacement if isinstance(v, str) and v in values else v) for k, v in (row.before or {}).items()}
                     row.after = {k: (replacement if isinstance(v, str) and v in values else v) for k, v in (row.after or {}).items()}
 
-    async def history(self, entry_id: str) -> list[tuple[datetime, str, str, dict, dict]]:
+    async def history(self, entry_id: str) -> list[tuple[datetime, str, str, dict[str, Any], dict[str, Any]]]:
         async with self._db.session() as s:
             rows = await s.scalars(select(RoleRevisionRow).where(RoleRevisionRow.entry_id == entry_id).order_by(RoleRevisionRow.id))
             return [(r.at, r.by, r.action, r.before, r.after) for r in rows]

@@ -2,14 +2,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.meetings import ActionItem, AgendaItem, Meeting, Reminder, Session, SessionItem
+from knowledge.meetings.model import (
+    ActionItem,
+    AgendaItem,
+    Meeting,
+    MinutesItemKind,
+    Reminder,
+    ReminderTarget,
+    Session,
+    SessionItem,
+    SessionStatus,
+)
 from knowledge.storage._orm import ActionRow, AgendaRow, Counter, DeliveryRow, MeetingRow, ReminderRow, SessionItemRow, SessionRow
 from knowledge.storage.botstate import _insert
 from knowledge.storage.db import Database
+from knowledge.values import Scope
 
 
 class AlreadyRunning(Exception):
@@ -19,7 +32,7 @@ class AlreadyRunning(Exception):
 def _meeting(row: MeetingRow) -> Meeting:
     zone = ZoneInfo(row.timezone)
     return Meeting(
-        id=row.id, number=row.number, scope=row.scope, title=row.title, start=row.start.astimezone(zone),
+        id=row.id, number=row.number, scope=Scope.parse(row.scope), title=row.title, start=row.start.astimezone(zone),
         timezone=row.timezone, duration=timedelta(minutes=row.duration_minutes), rrule=row.rrule,
         exdates=tuple(datetime.fromisoformat(x).astimezone(zone) for x in row.exdates or ()),
         location=row.location, video_link=row.video_link,
@@ -31,23 +44,23 @@ def _meeting(row: MeetingRow) -> Meeting:
 
 
 def _reminder(row: ReminderRow) -> Reminder:
-    return Reminder(id=row.id, number=row.number, target=row.target, room_id=row.room_id, text=row.text,
+    return Reminder(id=row.id, number=row.number, target=ReminderTarget(row.target), room_id=row.room_id, text=row.text,
                     start=row.start.astimezone(ZoneInfo(row.timezone)), timezone=row.timezone, created_by=row.created_by,
                     rrule=row.rrule, mention_room=row.mention_room, cancelled=row.cancelled)
 
 
 def _action(row: ActionRow) -> ActionItem:
-    return ActionItem(id=row.id, number=row.number, scope=row.scope, room_id=row.room_id, text=row.text, owner=row.owner,
+    return ActionItem(id=row.id, number=row.number, scope=Scope.parse(row.scope), room_id=row.room_id, text=row.text, owner=row.owner,
                       created_by=row.created_by, created_at=row.created_at, due=row.due, done=row.done,
                       done_at=row.done_at, session_id=row.session_id)
 
 
 def _session(row: SessionRow, items: list[SessionItemRow] | None = None) -> Session:
     return Session(
-        id=row.id, number=row.number, room_id=row.room_id, scope=row.scope, title=row.title, chair=row.chair,
+        id=row.id, number=row.number, room_id=row.room_id, scope=Scope.parse(row.scope), title=row.title, chair=row.chair,
         started_at=row.started_at, ended_at=row.ended_at, meeting_id=row.meeting_id, speakers=tuple(row.speakers or ()),
-        status=row.status,
-        items=tuple(SessionItem(i.id, i.kind, i.ref, i.text, i.by, i.at, i.undone) for i in items or ()),
+        status=SessionStatus(row.status),
+        items=tuple(SessionItem(i.id, MinutesItemKind(i.kind), i.ref, i.text, i.by, i.at, i.undone) for i in items or ()),
     )
 
 
@@ -55,14 +68,15 @@ class MeetingRepository:
     def __init__(self, db: Database):
         self._db = db
 
-    async def _next(self, s, name: str) -> int:
+    async def _next(self, s: AsyncSession, name: str) -> int:
         await s.execute(_insert(self._db, Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=[Counter.name]))
         result = await s.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value))
-        return result.scalar_one()
+        number: int = result.scalar_one()
+        return number
 
     # ----- meetings -------------------------------------------------------------------------
 
-    async def add_meeting(self, *, origin: str, scope: str, title: str, start: datetime, timezone: str,
+    async def add_meeting(self, *, origin: str, scope: Scope, title: str, start: datetime, timezone: str,
                           duration: timedelta, rrule: str | None, location: str | None, video_link: str | None,
                           reminders: tuple[timedelta, ...], agenda_call: timedelta | None, organiser: str | None,
                           room_id: str | None, created_by: str, at: datetime, exdates: tuple[datetime, ...] = (),
@@ -72,7 +86,7 @@ class MeetingRepository:
             if existing:
                 return _meeting(existing), False
             row = MeetingRow(
-                number=await self._next(s, "meeting"), scope=scope, room_id=room_id, title=title, start=start,
+                number=await self._next(s, "meeting"), scope=scope.serialise(), room_id=room_id, title=title, start=start,
                 timezone=timezone, duration_minutes=int(duration.total_seconds() // 60), rrule=rrule,
                 exdates=[x.isoformat() for x in exdates], location=location, video_link=video_link,
                 reminders=[int(r.total_seconds() // 60) for r in reminders],
@@ -94,17 +108,17 @@ class MeetingRepository:
             row = await s.get(MeetingRow, meeting_id)
             return _meeting(row) if row else None
 
-    async def meetings(self, include_cancelled: bool = False, scopes: frozenset[str] | None = None) -> list[Meeting]:
+    async def meetings(self, include_cancelled: bool = False, scopes: frozenset[Scope] | None = None) -> list[Meeting]:
         stmt = select(MeetingRow).order_by(MeetingRow.number)
         if not include_cancelled:
             stmt = stmt.where(MeetingRow.cancelled.is_(False))
         if scopes is not None:
-            stmt = stmt.where(MeetingRow.scope.in_(sorted(scopes)))
+            stmt = stmt.where(MeetingRow.scope.in_(sorted(x.serialise() for x in scopes)))
         async with self._db.session() as s:
             return [_meeting(r) for r in await s.scalars(stmt)]
 
-    async def change_meeting(self, number: int, **values) -> Meeting:
-        mapping = {}
+    async def change_meeting(self, number: int, **values: Any) -> Meeting:
+        mapping: dict[str, Any] = {}
         for key, value in values.items():
             if key == "duration":
                 mapping["duration_minutes"] = int(value.total_seconds() // 60)
@@ -116,6 +130,8 @@ class MeetingRepository:
                 mapping[key] = value
         async with self._db.session() as s:
             row = await s.scalar(select(MeetingRow).where(MeetingRow.number == number))
+            if row is None:
+                raise LookupError(f"M-{number}")
             for key, value in mapping.items():
                 setattr(row, key, value)
             await s.flush()
@@ -137,13 +153,13 @@ class MeetingRepository:
 
     # ----- reminders ------------------------------------------------------------------------
 
-    async def add_reminder(self, *, origin: str, target: str, room_id: str, text: str, start: datetime, timezone: str,
+    async def add_reminder(self, *, origin: str, target: ReminderTarget, room_id: str, text: str, start: datetime, timezone: str,
                            rrule: str | None, created_by: str, mention_room: bool, at: datetime) -> tuple[Reminder, bool]:
         async with self._db.session() as s:
             existing = await s.scalar(select(ReminderRow).where(ReminderRow.origin == origin))
             if existing:
                 return _reminder(existing), False
-            row = ReminderRow(number=await self._next(s, "reminder"), target=target, room_id=room_id, text=text, start=start,
+            row = ReminderRow(number=await self._next(s, "reminder"), target=target.value, room_id=room_id, text=text, start=start,
                               timezone=timezone, rrule=rrule, created_by=created_by, mention_room=mention_room,
                               cancelled=False, origin=origin, created_at=at)
             s.add(row)
@@ -175,13 +191,13 @@ class MeetingRepository:
 
     # ----- action items ---------------------------------------------------------------------
 
-    async def add_action(self, *, origin: str, scope: str, room_id: str | None, text: str, owner: str, due: date | None,
+    async def add_action(self, *, origin: str, scope: Scope, room_id: str | None, text: str, owner: str, due: date | None,
                          created_by: str, at: datetime, session_id: int | None = None) -> tuple[ActionItem, bool]:
         async with self._db.session() as s:
             existing = await s.scalar(select(ActionRow).where(ActionRow.origin == origin))
             if existing:
                 return _action(existing), False
-            row = ActionRow(number=await self._next(s, "action"), scope=scope, room_id=room_id, text=text, owner=owner,
+            row = ActionRow(number=await self._next(s, "action"), scope=scope.serialise(), room_id=room_id, text=text, owner=owner,
                             due=due, done=False, session_id=session_id, created_by=created_by, created_at=at, origin=origin)
             s.add(row)
             await s.flush()
@@ -197,44 +213,46 @@ class MeetingRepository:
             row = await s.get(ActionRow, action_id)
             return _action(row) if row else None
 
-    async def actions(self, *, open_only: bool = True, owner: str | None = None, scopes: frozenset[str] | None = None) -> list[ActionItem]:
+    async def actions(self, *, open_only: bool = True, owner: str | None = None, scopes: frozenset[Scope] | None = None) -> list[ActionItem]:
         stmt = select(ActionRow).order_by(ActionRow.due.is_(None), ActionRow.due, ActionRow.number)
         if open_only:
             stmt = stmt.where(ActionRow.done.is_(False))
         if owner:
             stmt = stmt.where(ActionRow.owner == owner)
         if scopes is not None:
-            stmt = stmt.where(ActionRow.scope.in_(sorted(scopes)))
+            stmt = stmt.where(ActionRow.scope.in_(sorted(x.serialise() for x in scopes)))
         async with self._db.session() as s:
             return [_action(r) for r in await s.scalars(stmt)]
 
     async def set_action_done(self, number: int, done: bool, at: datetime) -> ActionItem:
         async with self._db.session() as s:
             row = await s.scalar(select(ActionRow).where(ActionRow.number == number))
+            if row is None:
+                raise LookupError(f"A-{number}")
             row.done, row.done_at = done, at if done else None
             await s.flush()
             return _action(row)
 
     # ----- sessions (minutes) ---------------------------------------------------------------
 
-    async def start_session(self, *, origin: str, room_id: str, scope: str, title: str, chair: str, at: datetime,
+    async def start_session(self, *, origin: str, room_id: str, scope: Scope, title: str, chair: str, at: datetime,
                             meeting_id: int | None) -> tuple[Session, bool]:
         async with self._db.session() as s:
             existing = await s.scalar(select(SessionRow).where(SessionRow.origin == origin))
             if existing:
                 return _session(existing), False
-            running = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == "running"))
+            running = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == SessionStatus.RUNNING.value))
             if running:
                 raise AlreadyRunning(f"P-{running.number}")
-            row = SessionRow(number=await self._next(s, "session"), room_id=room_id, scope=scope, meeting_id=meeting_id,
-                             title=title, chair=chair, started_at=at, speakers=[], status="running", origin=origin)
+            row = SessionRow(number=await self._next(s, "session"), room_id=room_id, scope=scope.serialise(), meeting_id=meeting_id,
+                             title=title, chair=chair, started_at=at, speakers=[], status=SessionStatus.RUNNING.value, origin=origin)
             s.add(row)
             await s.flush()
             return _session(row), True
 
     async def running_session(self, room_id: str) -> Session | None:
         async with self._db.session() as s:
-            row = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == "running"))
+            row = await s.scalar(select(SessionRow).where(SessionRow.room_id == room_id, SessionRow.status == SessionStatus.RUNNING.value))
             if row is None:
                 return None
             items = list(await s.scalars(select(SessionItemRow).where(SessionItemRow.session_id == row.id).order_by(SessionItemRow.id)))
@@ -242,7 +260,7 @@ class MeetingRepository:
 
     async def running_sessions(self) -> list[Session]:
         async with self._db.session() as s:
-            return [_session(r) for r in await s.scalars(select(SessionRow).where(SessionRow.status == "running"))]
+            return [_session(r) for r in await s.scalars(select(SessionRow).where(SessionRow.status == SessionStatus.RUNNING.value))]
 
     async def session(self, number: int) -> Session | None:
         async with self._db.session() as s:
@@ -254,24 +272,24 @@ class MeetingRepository:
 
     async def last_session(self, room_id: str) -> Session | None:
         async with self._db.session() as s:
-            number = await s.scalar(select(SessionRow.number).where(SessionRow.room_id == room_id, SessionRow.status != "running")
+            number = await s.scalar(select(SessionRow.number).where(SessionRow.room_id == room_id, SessionRow.status != SessionStatus.RUNNING.value)
                                     .order_by(SessionRow.number.desc()).limit(1))
         return await self.session(number) if number else None
 
-    async def sessions_in(self, scopes: frozenset[str] | None, since: datetime | None = None) -> list[Session]:
-        stmt = select(SessionRow).where(SessionRow.status != "running").order_by(SessionRow.started_at)
+    async def sessions_in(self, scopes: frozenset[Scope] | None, since: datetime | None = None) -> list[Session]:
+        stmt = select(SessionRow).where(SessionRow.status != SessionStatus.RUNNING.value).order_by(SessionRow.started_at)
         if scopes is not None:
-            stmt = stmt.where(SessionRow.scope.in_(sorted(scopes)))
+            stmt = stmt.where(SessionRow.scope.in_(sorted(x.serialise() for x in scopes)))
         if since:
             stmt = stmt.where(SessionRow.started_at >= since)
         async with self._db.session() as s:
             return [_session(r) for r in await s.scalars(stmt)]
 
-    async def add_session_item(self, session_id: int, kind: str, ref: str | None, text: str, by: str, at: datetime, origin: str) -> None:
+    async def add_session_item(self, session_id: int, kind: MinutesItemKind, ref: str | None, text: str, by: str, at: datetime, origin: str) -> None:
         async with self._db.session() as s:
             if await s.scalar(select(SessionItemRow.id).where(SessionItemRow.origin == origin)):
                 return
-            s.add(SessionItemRow(session_id=session_id, kind=kind, ref=ref, text=text, by=by, at=at, undone=False, origin=origin))
+            s.add(SessionItemRow(session_id=session_id, kind=kind.value, ref=ref, text=text, by=by, at=at, undone=False, origin=origin))
 
     async def undo_last_item(self, session_id: int) -> SessionItem | None:
         async with self._db.session() as s:
@@ -280,7 +298,7 @@ class MeetingRepository:
             if row is None:
                 return None
             row.undone = True
-            return SessionItem(row.id, row.kind, row.ref, row.text, row.by, row.at, True)
+            return SessionItem(row.id, MinutesItemKind(row.kind), row.ref, row.text, row.by, row.at, True)
 
     async def add_speaker(self, session_id: int, user_id: str) -> None:
         async with self._db.session() as s:
@@ -288,19 +306,23 @@ class MeetingRepository:
             if row is not None and user_id not in (row.speakers or []):
                 row.speakers = [*(row.speakers or []), user_id]
 
-    async def end_session(self, session_id: int, at: datetime, status: str) -> Session:
+    async def end_session(self, session_id: int, at: datetime, status: SessionStatus) -> Session:
         async with self._db.session() as s:
             row = await s.get(SessionRow, session_id)
-            row.ended_at, row.status = at, status
-        return await self.session(row.number)
+            if row is None:
+                raise LookupError(f"session {session_id}")
+            row.ended_at, row.status = at, status.value
+        ended = await self.session(row.number)
+        assert ended is not None
+        return ended
 
-    async def set_session_status(self, number: int, status: str) -> None:
+    async def set_session_status(self, number: int, status: SessionStatus) -> None:
         async with self._db.session() as s:
-            await s.execute(update(SessionRow).where(SessionRow.number == number).values(status=status))
+            await s.execute(update(SessionRow).where(SessionRow.number == number).values(status=status.value))
 
     # ----- personal data ------------------------------------------------------------------
 
-    async def personal_data(self, user_id: str) -> dict:
+    async def personal_data(self, user_id: str) -> dict[str, Any]:
         async with self._db.session() as s:
             reminders = [(_reminder(r)) for r in await s.scalars(select(ReminderRow).where(ReminderRow.created_by == user_id))]
             actions = [_action(r) for r in await s.scalars(select(ActionRow).where(or_(ActionRow.owner == user_id, ActionRow.created_by == user_id)))]
@@ -319,7 +341,7 @@ class MeetingRepository:
             changed += len((await s.execute(delete(ReminderRow).where(ReminderRow.created_by == user_id).returning(ReminderRow.id))).all())
             for column in (ActionRow.owner, ActionRow.created_by):
                 changed += len((await s.execute(update(ActionRow).where(column == user_id).values({column.key: replacement}).returning(ActionRow.id))).all())
-            for column in (MeetingRow.organiser, MeetingRow.created_by):
+            for column in (MeetingRow.organiser, MeetingRow.created_by):  # type: ignore[assignment]
                 await s.execute(update(MeetingRow).where(column == user_id).values({column.key: replacement}))
             await s.execute(update(AgendaRow).where(AgendaRow.added_by == user_id).values(added_by=replacement))
             await s.execute(update(SessionItemRow).where(SessionItemRow.by == user_id).values(by=replacement))

@@ -1,13 +1,14 @@
 """Storage of the knowledge register. Every change is one transaction with its revision."""
 from __future__ import annotations
 
-from datetime import datetime
+import builtins
+from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.register import (
+from knowledge.register.model import (
     KIND_BY_PREFIX,
     AlreadySuperseded,
     Entry,
@@ -16,12 +17,18 @@ from knowledge.register import (
     NewEntry,
     Query,
     Revision,
+    RevisionAction,
     Status,
 )
-from knowledge.search import IndexRow
+from knowledge.register.search import IndexRow
 from knowledge.storage._orm import Counter, EntryRow, PagerRow, RevisionRow
 from knowledge.storage.botstate import _insert
-from knowledge.storage.db import Database
+from knowledge.storage.db import Database, json_list_contains
+from knowledge.values import Scope
+
+
+def _scopes(scopes: frozenset[Scope] | list[Scope]) -> list[str]:
+    return sorted(s.serialise() for s in scopes)
 
 
 def _to_entry(row: EntryRow, history: list[RevisionRow] | None = None) -> Entry:
@@ -29,7 +36,7 @@ def _to_entry(row: EntryRow, history: list[RevisionRow] | None = None) -> Entry:
         id=row.id,
         kind=Kind(row.kind),
         number=row.number,
-        scope=row.scope,
+        scope=Scope.parse(row.scope),
         text=row.text,
         author=row.author,
         recorded_by=row.recorded_by,
@@ -51,7 +58,7 @@ def _to_entry(row: EntryRow, history: list[RevisionRow] | None = None) -> Entry:
         supersedes=row.supersedes,
         superseded_by=row.superseded_by,
         external_id=row.external_id,
-        history=tuple(Revision(r.at, r.by, r.action, r.before or {}, r.after or {}) for r in history or ()),
+        history=tuple(Revision(r.at, r.by, RevisionAction(r.action), r.before or {}, r.after or {}) for r in history or ()),
     )
 
 
@@ -61,6 +68,36 @@ def _snapshot(row: EntryRow, fields: tuple[str, ...]) -> dict[str, Any]:
         value = getattr(row, name)
         out[name] = value.isoformat() if hasattr(value, "isoformat") else value
     return out
+
+
+def _pager_dict(query: Query) -> dict[str, Any]:
+    """A query as the pagers table keeps it (the format it has always had)."""
+    if query.search is not None:
+        return {"type": "search", "text": query.search}
+    out: dict[str, Any] = {"type": "list", "kinds": [k.value for k in query.kinds]}
+    if query.tag:
+        out["tag"] = query.tag
+    if query.since:
+        out["since"] = query.since.date().isoformat()
+    if query.scope:
+        out["scope"] = query.scope.serialise()
+    if query.status:
+        out["status"] = query.status.value
+    return out
+
+
+def _pager_query(stored: dict[str, Any]) -> Query:
+    if stored.get("type") == "search":
+        return Query(kinds=(), scopes=None, search=stored["text"])
+    since = stored.get("since")
+    return Query(
+        kinds=tuple(Kind(k) for k in stored["kinds"]),
+        scopes=None,
+        scope=Scope.parse(stored["scope"]) if stored.get("scope") else None,
+        tag=stored.get("tag"),
+        since=datetime.combine(date.fromisoformat(since), time.min, tzinfo=timezone.utc) if since else None,
+        status=Status(stored["status"]) if stored.get("status") else None,
+    )
 
 
 class RegisterRepository:
@@ -86,14 +123,15 @@ class RegisterRepository:
         return row
 
     @staticmethod
-    def _revise(s: AsyncSession, row: EntryRow, at: datetime, by: str, action: str, before: dict, after: dict) -> None:
-        s.add(RevisionRow(entry_id=row.id, at=at, by=by, action=action, before=before, after=after))
+    def _revise(s: AsyncSession, row: EntryRow, at: datetime, by: str, action: RevisionAction, before: dict[str, Any],
+                after: dict[str, Any]) -> None:
+        s.add(RevisionRow(entry_id=row.id, at=at, by=by, action=action.value, before=before, after=after))
 
     async def _create(self, s: AsyncSession, new: NewEntry, at: datetime, supersedes: str | None = None) -> EntryRow:
         row = EntryRow(
             kind=new.kind.value,
             number=await self._next_number(s, new.kind),
-            scope=new.scope,
+            scope=new.scope.serialise(),
             text=new.text,
             title=new.title,
             url=new.url,
@@ -118,7 +156,7 @@ class RegisterRepository:
         )
         s.add(row)
         await s.flush()
-        self._revise(s, row, at, new.recorded_by, "created", {}, {"text": new.text})
+        self._revise(s, row, at, new.recorded_by, RevisionAction.CREATED, {}, {"text": new.text})
         return row
 
     async def bulk_add(self, entries: list[NewEntry], at: datetime, batch: int = 5000) -> int:
@@ -138,7 +176,7 @@ class RegisterRepository:
                 first = last - len(group) + 1
                 for start in range(0, len(group), batch):
                     rows = [
-                        dict(kind=kind.value, number=first + start + i, scope=n.scope, text=n.text, title=n.title, url=n.url,
+                        dict(kind=kind.value, number=first + start + i, scope=n.scope.serialise(), text=n.text, title=n.title, url=n.url,
                              tags=list(n.tags), lik=list(n.lik), status=(n.status or Status.DECIDED).value if kind.has_status else None,
                              owner=n.owner, due=n.due, public=n.public, retracted=False, room_id=n.room_id,
                              source_event_id=n.source_event_id, permalink=n.permalink, source_changed=False,
@@ -148,7 +186,7 @@ class RegisterRepository:
                     ]
                     ids = (await s.execute(insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True), rows)).scalars().all()
                     await s.execute(insert(RevisionRow), [
-                        dict(entry_id=i, at=at, by=n.recorded_by, action="created", before={}, after={"text": n.text})
+                        dict(entry_id=i, at=at, by=n.recorded_by, action=RevisionAction.CREATED.value, before={}, after={"text": n.text})
                         for i, n in zip(ids, group[start:start + batch])
                     ])
         return len(entries)
@@ -184,7 +222,8 @@ class RegisterRepository:
                 old_row.status = Status.SUPERSEDED.value
             old_row.superseded_by = new_short
             old_row.updated_at = at
-            self._revise(s, old_row, at, new.recorded_by, "superseded", before, _snapshot(old_row, ("status", "superseded_by")))
+            self._revise(s, old_row, at, new.recorded_by, RevisionAction.SUPERSEDED, before,
+                         _snapshot(old_row, ("status", "superseded_by")))
             await s.flush()
             return _to_entry(row), _to_entry(old_row), True
 
@@ -205,14 +244,16 @@ class RegisterRepository:
             rows = {r.id: r for r in await s.scalars(select(EntryRow).where(EntryRow.id.in_(ids)))}
             return [_to_entry(rows[i]) for i in ids if i in rows]
 
-    async def change(self, kind: Kind, number: int, by: str, at: datetime, action: str, **values: Any) -> Entry:
-        """Change fields of an entry and record before/after in its history."""
+    async def change(self, kind: Kind, number: int, by: str, at: datetime, action: RevisionAction,
+                     values: dict[str, Any]) -> Entry:
+        """Change fields of an entry and record before/after in its history (the register
+        service names the changes; this is their one way into the table)."""
         async with self._db.session() as s:
             row = await self._row(s, kind, number, lock=True)
             fields = tuple(values)
             before = _snapshot(row, fields)
             for name, value in values.items():
-                setattr(row, name, value)
+                setattr(row, name, value.value if isinstance(value, Status) else value)
             row.updated_at = at
             self._revise(s, row, at, by, action, before, _snapshot(row, fields))
             await s.flush()
@@ -223,25 +264,27 @@ class RegisterRepository:
             rows = await s.scalars(select(EntryRow).where(EntryRow.source_event_id == source_event_id))
             return [_to_entry(r) for r in rows]
 
-    async def list(self, query: Query, limit: int, offset: int) -> tuple[list[Entry], int]:
-        conditions = [EntryRow.kind.in_([k.value for k in query.kinds])]
+    async def list(self, query: Query, limit: int, offset: int) -> tuple[builtins.list[Entry], int]:
+        conditions: builtins.list[ColumnElement[bool]] = [EntryRow.kind.in_([k.value for k in query.kinds])]
         if query.scopes is not None:
-            conditions.append(EntryRow.scope.in_(sorted(query.scopes)))
+            conditions.append(EntryRow.scope.in_(_scopes(query.scopes)))
         if query.scope:
-            conditions.append(EntryRow.scope == query.scope)
+            conditions.append(EntryRow.scope == query.scope.serialise())
         if query.status:
             conditions.append(EntryRow.status == query.status.value)
         if query.since:
             conditions.append(EntryRow.created_at >= query.since)
         if not query.include_retracted:
             conditions.append(EntryRow.retracted.is_(False))
-        async with self._db.session() as s:
-            rows = list(await s.scalars(select(EntryRow).where(*conditions).order_by(EntryRow.created_at.desc(), EntryRow.id.desc())))
         if query.tag:
-            rows = [r for r in rows if query.tag in (r.tags or [])]
-        return [_to_entry(r) for r in rows[offset:offset + limit]], len(rows)
+            conditions.append(json_list_contains(self._db.backend, EntryRow.tags, query.tag))
+        async with self._db.session() as s:
+            total = await s.scalar(select(func.count(EntryRow.id)).where(*conditions)) or 0
+            page = await s.scalars(select(EntryRow).where(*conditions)
+                                   .order_by(EntryRow.created_at.desc(), EntryRow.id.desc()).offset(offset).limit(limit))
+            return [_to_entry(r) for r in page], total
 
-    async def index_rows(self) -> list[IndexRow]:
+    async def index_rows(self) -> builtins.list[IndexRow]:
         """The search index's view of every entry, read column by column (fast at start-up)."""
         stmt = select(
             EntryRow.id, EntryRow.kind, EntryRow.number, EntryRow.scope, EntryRow.retracted, EntryRow.created_at,
@@ -251,28 +294,29 @@ class RegisterRepository:
             result = await s.execute(stmt)
             return [
                 IndexRow(
-                    id_, scope, retracted, created.timestamp(),
+                    id_, Scope.parse(scope), retracted, created.timestamp(),
                     " ".join(filter(None, [f"{Kind(kind).prefix}-{number}", title, text, url, " ".join(tags or ())])),
                 )
                 for id_, kind, number, scope, retracted, created, title, text, url, tags in result
             ]
 
-    async def created_between(self, scopes: frozenset[str] | None, start: datetime, end: datetime,
-                              public_only: bool = False) -> list[Entry]:
+    async def created_between(self, scopes: frozenset[Scope] | None, start: datetime, end: datetime,
+                              public_only: bool = False) -> builtins.list[Entry]:
         conditions = [EntryRow.created_at > start, EntryRow.created_at <= end, EntryRow.retracted.is_(False)]  # (start, end]
         if scopes is not None:
-            conditions.append(EntryRow.scope.in_(sorted(scopes)))
+            conditions.append(EntryRow.scope.in_(_scopes(scopes)))
         if public_only:
             conditions.append(EntryRow.public.is_(True))
         async with self._db.session() as s:
             rows = await s.scalars(select(EntryRow).where(*conditions).order_by(EntryRow.created_at, EntryRow.id))
             return [_to_entry(r) for r in rows]
 
-    async def weeks(self, scopes: list[str], start: datetime, end: datetime, limit: int) -> dict[str, dict]:
+    async def weeks(self, wanted: builtins.list[Scope], start: datetime, end: datetime, limit: int) -> dict[Scope, dict[str, Any]]:
         """Everything digests need from the register for (start, end], for many scopes at once, in a
         constant number of queries: per scope the newest `limit` decisions/agreements and links
         (a window function), totals per kind, and status changes."""
         decided = [Kind.DECISION.value, Kind.AGREEMENT.value]
+        scopes = _scopes(wanted)
         base = [EntryRow.created_at > start, EntryRow.created_at <= end, EntryRow.retracted.is_(False), EntryRow.scope.in_(scopes)]
         group = case((EntryRow.kind.in_(decided), "decisions"), (EntryRow.kind == Kind.LINK.value, "links"), else_="other")
         ranked = (select(EntryRow.id.label("id"), group.label("grp"),
@@ -282,10 +326,12 @@ class RegisterRepository:
         newest = (select(EntryRow, ranked.c.grp).join(ranked, ranked.c.id == EntryRow.id)
                   .where(ranked.c.rn <= limit, ranked.c.grp != "other").order_by(EntryRow.created_at.desc(), EntryRow.id.desc()))
         changes = (select(EntryRow, RevisionRow).join(RevisionRow, RevisionRow.entry_id == EntryRow.id)
-                   .where(RevisionRow.action == "status", RevisionRow.at > start, RevisionRow.at <= end,
+                   .where(RevisionRow.action == RevisionAction.STATUS.value, RevisionRow.at > start, RevisionRow.at <= end,
                           EntryRow.retracted.is_(False), EntryRow.scope.in_(scopes))
                    .order_by(RevisionRow.at))
-        out = {scope: {"decisions": [], "links": [], "decisions_total": 0, "links_total": 0, "status_changes": []} for scope in scopes}
+        out: dict[str, dict[str, Any]] = {
+            scope: {"decisions": [], "links": [], "decisions_total": 0, "links_total": 0, "status_changes": []} for scope in scopes
+        }
         async with self._db.session() as s:
             for scope, kind, count in (await s.execute(select(EntryRow.scope, EntryRow.kind, func.count(EntryRow.id))
                                                         .where(*base).group_by(EntryRow.scope, EntryRow.kind))).all():
@@ -298,19 +344,19 @@ class RegisterRepository:
             for e, r in (await s.execute(changes)).all():
                 if r.before.get("status") != r.after.get("status"):
                     out[e.scope]["status_changes"].append((_to_entry(e), r.before.get("status"), r.after.get("status")))
-        return out
+        return {Scope.parse(scope): week for scope, week in out.items()}
 
-    async def entries_in(self, scopes: frozenset[str] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> list[Entry]:
+    async def entries_in(self, scopes: frozenset[Scope] | None, kinds: tuple[Kind, ...], public_only: bool = False) -> builtins.list[Entry]:
         conditions = [EntryRow.kind.in_([k.value for k in kinds]), EntryRow.retracted.is_(False)]
         if scopes is not None:
-            conditions.append(EntryRow.scope.in_(sorted(scopes)))
+            conditions.append(EntryRow.scope.in_(_scopes(scopes)))
         if public_only:
             conditions.append(EntryRow.public.is_(True))
         async with self._db.session() as s:
             rows = await s.scalars(select(EntryRow).where(*conditions).order_by(EntryRow.created_at, EntryRow.id))
             return [_to_entry(r) for r in rows]
 
-    async def by_person(self, user_id: str) -> list[Entry]:
+    async def by_person(self, user_id: str) -> builtins.list[Entry]:
         async with self._db.session() as s:
             rows = await s.scalars(select(EntryRow).where(or_(EntryRow.author == user_id, EntryRow.recorded_by == user_id)).order_by(EntryRow.id))
             return [_to_entry(r) for r in rows]
@@ -334,20 +380,21 @@ class RegisterRepository:
         """external id -> short id, for imports that link entries to each other."""
         async with self._db.session() as s:
             rows = await s.execute(select(EntryRow.external_id, EntryRow.kind, EntryRow.number).where(EntryRow.external_id.is_not(None)))
-            return {ext: f"{Kind(kind).prefix}-{number}" for ext, kind, number in rows}
+            return {ext: f"{Kind(kind).prefix}-{number}" for ext, kind, number in rows if ext is not None}
 
-    async def save_pager(self, user_id: str, room_id: str, query: dict, offset: int) -> None:
-        stmt = _insert(self._db, PagerRow).values(user_id=user_id, room_id=room_id, query=query, offset=offset)
+    async def save_pager(self, user_id: str, room_id: str, query: Query, offset: int) -> None:
+        stored = _pager_dict(query)
+        stmt = _insert(self._db, PagerRow).values(user_id=user_id, room_id=room_id, query=stored, offset=offset)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[PagerRow.user_id, PagerRow.room_id], set_={"query": query, "offset": offset}
+            index_elements=[PagerRow.user_id, PagerRow.room_id], set_={"query": stored, "offset": offset}
         )
         async with self._db.session() as s:
             await s.execute(stmt)
 
-    async def load_pager(self, user_id: str, room_id: str) -> tuple[dict, int] | None:
+    async def load_pager(self, user_id: str, room_id: str) -> tuple[Query, int] | None:
         async with self._db.session() as s:
             row = await s.get(PagerRow, (user_id, room_id))
-            return (row.query, row.offset) if row else None
+            return (_pager_query(row.query), row.offset) if row else None
 
     async def link_import(self, short_id: str, *, supersedes: str | None, superseded_by: str | None) -> None:
         kind_prefix, number = short_id.split("-")

@@ -9,7 +9,7 @@ import pytest
 import bot.app
 from bot.app import Lotse
 from bot.config import parse_config
-from knowledge.directory import RoleEntry
+from knowledge.directory.model import RoleEntry
 from tests.fakes import FakeClock, FakeMatrixClient
 
 PEOPLE = ["@anna:example.org", "@ben:example.org", "@cem:example.org"]
@@ -64,7 +64,7 @@ async def app(tmp_path, monkeypatch):
 
 
 async def test_a_direct_message_that_fails_twice_is_retried_within_the_round(app):
-    app.client = client = DirectMessages(failures=2)
+    app.client = app.delivery.client = client = DirectMessages(failures=2)
     assert await app.keep_directory() == 0
     for room_id in ("!dm-anna:example.org", "!dm-ben:example.org", "!dm-cem:example.org"):
         assert client.requests_to(room_id) == 1
@@ -73,7 +73,7 @@ async def test_a_direct_message_that_fails_twice_is_retried_within_the_round(app
 
 
 async def test_a_direct_message_that_keeps_failing_does_not_stop_the_others_and_comes_later(app):
-    app.client = client = DirectMessages(failures=1000)
+    app.client = app.delivery.client = client = DirectMessages(failures=1000)
     assert await app.keep_directory() == 1
     assert client.requests_to("!dm-anna:example.org") == 1 and client.requests_to("!dm-cem:example.org") == 1
     assert client.requests_to("!dm-ben:example.org") == 0

@@ -6,16 +6,17 @@ from datetime import timedelta
 import pytest
 from nio import AsyncClient, SyncResponse
 
-from bot.events import EventHandler, InvitePolicy, RoomDirectory
+from bot.events import EventHandler, InvitePolicy, RoomDirectory, strip_reply_fallback
 from bot.matrix import transaction_id
 from commands import build_registry
-from commands.context import BotStatus, Services
+from commands.context import BotStatus, NetworkInfo
 from commands.dispatcher import AccessPolicy, Dispatcher
-from bot.events import strip_reply_fallback
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import Kind
-from knowledge.storage import BotStateRepository, PreferenceRepository, RegisterRepository
+from knowledge.register.model import Kind
+from knowledge.register.service import RegisterService
+from knowledge.storage import BotStateRepository, RegisterRepository
+from knowledge.values import Scope
 from tests.fakes import FakeClock, FakeMatrixClient, server_error
+from tests.wiring import make_services
 
 BOT = "@lotse:example.org"
 ANNA = "@anna:example.org"
@@ -89,15 +90,13 @@ async def edge(sqlite_db, clock):
     async def status():
         return BotStatus("t", clock(), 1, "SQLite", None)
 
-    knowledge = KnowledgeBase(RegisterRepository(sqlite_db))
+    knowledge = RegisterService(RegisterRepository(sqlite_db))
     holder = {}
-    dispatcher = Dispatcher(
-        build_registry(),
-        Services(PreferenceRepository(sqlite_db), status, knowledge=knowledge,
-                 scopes_of=lambda user: holder["handler"].scopes_of(user),
-                 handlungsfelder={"hf-gesundheit": {"de": "Gesundheit", "en": "Health"}}),
-        prefix="!", default_lang="de", access=AccessPolicy(), clock=clock,
-    )
+    registry = build_registry()
+    services = make_services(sqlite_db, registry, status=status, register=knowledge,
+                             network=NetworkInfo(handlungsfelder={"hf-gesundheit": {"de": "Gesundheit", "en": "Health"}}),
+                             scopes_of=lambda user: holder["handler"].scopes_of(user))
+    dispatcher = Dispatcher(registry, services, prefix="!", default_lang="de", access=AccessPolicy(), clock=clock)
     handler = EventHandler(
         client, BotStateRepository(sqlite_db), dispatcher, RoomDirectory(handlungsfelder={ROOM: "hf-gesundheit"}),
         InvitePolicy(frozenset({"example.org"}), frozenset({"@partner:partner.example"})),
@@ -304,7 +303,7 @@ async def test_a_reply_with_a_recording_command_records_the_quoted_message(edge,
 
 async def test_scopes_follow_room_membership(edge, timeline):
     await join_room(edge, timeline)
-    assert edge.scopes_of(ANNA) == frozenset({"hf:hf-gesundheit"})
+    assert edge.scopes_of(ANNA) == frozenset({Scope.handlungsfeld("hf-gesundheit")})
     assert edge.scopes_of("@stranger:example.org") == frozenset()
 
 

@@ -8,7 +8,9 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.scheduling import JOB_PREFIX, WATERMARK_KEY, Planner
+from knowledge.meetings.model import ReminderTarget
 from knowledge.storage import BotStateRepository, MeetingRepository
+from knowledge.values import Scope
 from tests.fakes import FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -38,7 +40,7 @@ async def setup(sqlite_db, clock):
 
 
 async def add_reminder(repo, clock, minutes: int, origin: str, rrule=None):
-    reminder, _ = await repo.add_reminder(origin=origin, target="dm", room_id="!r:x", text="Test", start=clock() + timedelta(minutes=minutes),
+    reminder, _ = await repo.add_reminder(origin=origin, target=ReminderTarget.DIRECT, room_id="!r:x", text="Test", start=clock() + timedelta(minutes=minutes),
                                           timezone="Europe/Berlin", rrule=rrule, created_by="@a:x", mention_room=False, at=clock())
     return reminder
 
@@ -103,7 +105,7 @@ async def test_recurring_reminders_fire_each_occurrence_once(setup, clock):
 
 
 async def add_meeting(repo, clock, in_days: int, origin: str):
-    await repo.add_meeting(origin=origin, scope="hf:a", title="AG", start=clock() + timedelta(days=in_days), timezone="Europe/Berlin",
+    await repo.add_meeting(origin=origin, scope=Scope.handlungsfeld("a"), title="AG", start=clock() + timedelta(days=in_days), timezone="Europe/Berlin",
                            duration=timedelta(hours=1), rrule=None, location=None, video_link=None,
                            reminders=(timedelta(days=1), timedelta(hours=1)), agenda_call=timedelta(days=2),
                            organiser=None, room_id=None, created_by="@a:x", at=clock())

@@ -1,23 +1,27 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from commands import build_registry
-from commands.context import BotStatus, RoomInfo, Services
+from commands.context import BotStatus, NetworkInfo, RoomInfo
 from commands.dispatcher import AccessPolicy, Dispatcher, FloodGuard, Incoming
-from pathlib import Path
-
-from knowledge.directory_io import read_file
-from knowledge.directory_service import DirectoryService
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.minutes import Minutes
-from knowledge.storage import DirectoryRepository, MeetingRepository, PreferenceRepository, RegisterRepository
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.files import read_file
+from knowledge.directory.service import DirectoryService
+from knowledge.directory.synonyms import SynonymTable
+from knowledge.meetings.minutes import MinutesService
+from knowledge.meetings.service import MeetingService
+from knowledge.register.service import RegisterService
+from knowledge.storage import Database, DirectoryRepository, MeetingRepository, RegisterRepository
+from knowledge.values import Scope
+from tests.conftest import copy_database
+from tests.fakes import FakeClock
+from tests.wiring import make_services
 
 ROOT = Path(__file__).resolve().parents[2]
-from tests.fakes import FakeClock
 
 ROOM = RoomInfo(room_id="!hf:example.org", name="HF Gesundheit", is_direct=False, handlungsfeld="hf-gesundheit")
 ARBEIT = RoomInfo(room_id="!arbeit:example.org", name="HF Arbeit", is_direct=False, handlungsfeld="hf-arbeit")
@@ -29,8 +33,8 @@ HANDLUNGSFELDER = {
 }
 # Who shares which rooms with Lotse (the bot package derives this from room membership).
 MEMBERSHIP = {
-    "@anna:example.org": {"hf:hf-gesundheit", "network"},
-    "@ben:example.org": {"hf:hf-arbeit", "network"},
+    "@anna:example.org": {Scope.handlungsfeld("hf-gesundheit"), Scope.network()},
+    "@ben:example.org": {Scope.handlungsfeld("hf-arbeit"), Scope.network()},
 }
 
 
@@ -66,15 +70,47 @@ def clock():
 
 @pytest.fixture
 async def knowledge(sqlite_db):
-    kb = KnowledgeBase(RegisterRepository(sqlite_db))
+    kb = RegisterService(RegisterRepository(sqlite_db))
     await kb.load()
     return kb
 
 
+@pytest.fixture(scope="session")
+def synonyms() -> SynonymTable:
+    """Read once per session: the lookup engine only reads it."""
+    return SynonymTable.load(ROOT / "config" / "synonyms.yaml")
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template, tmp_path_factory, synonyms) -> Path:
+    """The migrated template with the fictional demo network's directory imported (as of the
+    fake clock's start), made once per session."""
+    path = tmp_path_factory.mktemp("demo") / "lotse.db"
+
+    async def seed() -> None:
+        database = Database(copy_database(sqlite_template, path))
+        await database.open()
+        service = DirectoryService(DirectoryRepository(database), synonyms)
+        await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", FakeClock()())
+        await database.close()
+
+    asyncio.run(seed())
+    return path
+
+
 @pytest.fixture
-async def directory(sqlite_db, clock):
-    service = DirectoryService(DirectoryRepository(sqlite_db), SynonymTable.load(ROOT / "config" / "synonyms.yaml"))
-    await service.import_entries(read_file(ROOT / "config" / "demo-network.yaml"), "test", clock())
+async def sqlite_db(tmp_path, demo_template):
+    """The command tier's database: a copy of the demo template."""
+    database = Database(copy_database(demo_template, tmp_path / "lotse.db"))
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def directory(sqlite_db, synonyms):
+    service = DirectoryService(DirectoryRepository(sqlite_db), synonyms)
+    await service.load()
     return service
 
 
@@ -95,7 +131,7 @@ async def meetings(sqlite_db):
 
 @pytest.fixture
 async def minutes(meetings):
-    service = Minutes(meetings)
+    service = MinutesService(meetings)
     await service.load()
     return service
 
@@ -111,21 +147,17 @@ def chat(sqlite_db, clock, knowledge, directory, delivered, meetings, minutes, s
     async def status() -> BotStatus:
         return BotStatus("1.2.3", clock() - timedelta(hours=2, minutes=5), 4, "SQLite", clock())
 
+    registry = build_registry()
+    services = make_services(
+        sqlite_db, registry, status=status,
+        network=NetworkInfo(privacy_contact="Landkreis Beispiel (fiktiv)", handlungsfelder=HANDLUNGSFELDER),
+        register=knowledge, directory=directory, minutes=minutes,
+        meetings=MeetingService(meetings, on_change=schedule_changed),
+        scopes_of=lambda user: frozenset(MEMBERSHIP.get(user, ())), deliver=deliver,
+    )
     dispatcher = Dispatcher(
-        build_registry(),
-        Services(
-            preferences=PreferenceRepository(sqlite_db),
-            status=status,
-            privacy_contact="Landkreis Beispiel (fiktiv)",
-            knowledge=knowledge,
-            scopes_of=lambda user: frozenset(MEMBERSHIP.get(user, ())),
-            handlungsfelder=HANDLUNGSFELDER,
-            directory=directory,
-            deliver=deliver,
-            meetings=meetings,
-            minutes=minutes,
-            schedule_changed=schedule_changed,
-        ),
+        registry,
+        services,
         prefix="!",
         default_lang="de",
         access=AccessPolicy(

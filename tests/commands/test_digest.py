@@ -5,11 +5,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from commands import digest as digests
-from commands.digest import MAX_EVENT_CHARS
-from knowledge.digest import digest_firings
-from knowledge.meetings import Firing
+from commands.features import digest as digests
+from commands.features.digest import MAX_EVENT_CHARS
+from knowledge.directory.service import DirectoryService
+from knowledge.meetings.model import Firing
+from knowledge.publishing.digest import DigestBatch, DigestService, DigestTarget, digest_firings
+from knowledge.storage import DirectoryRepository
+from knowledge.values import Destination, FiringKind, Scope
 from tests.commands.conftest import ARBEIT, DM, KOORD
+
+GESUNDHEIT = Scope.handlungsfeld("hf-gesundheit")
 
 COORD = "@koord:example.org"
 
@@ -51,11 +56,16 @@ async def test_another_room_sees_only_its_own_week(chat, clock, meetings):
     assert "B-1" not in reply.body and "A-1" not in reply.body
 
 
-async def test_an_empty_week_posts_nothing_unless_configured(chat, clock):
-    services = replace(chat.dispatcher.services, directory=None)
+async def test_an_empty_week_posts_nothing_unless_configured(chat, clock, sqlite_db):
+    # A directory with nobody to re-confirm (never loaded), so that the week is really empty.
+    services = chat.dispatcher.services
+    empty = DirectoryService(DirectoryRepository(sqlite_db), services.directory.table)
+    services = replace(services, directory=empty, digests=DigestService(services.register, services.meetings, empty,
+                                                                         services.network.handlungsfelder, 182))
     chat.dispatcher.services = services
     assert (await chat.say("!wochenrückblick")).body == "In dieser Woche gab es nichts Neues."
-    firing = Firing(clock(), "digest:scope:hf:hf-gesundheit:2026-03-03", "digest", 0, clock(), target="scope:hf:hf-gesundheit")
+    firing = Firing(clock(), "digest:scope:hf:hf-gesundheit:2026-03-03", FiringKind.DIGEST, 0, clock(),
+                    target=Destination.of_scope(GESUNDHEIT))
     assert await digests.render_digest_firing(services, firing, False, lambda u: frozenset(), post_empty=False) is None
     posted = await digests.render_digest_firing(services, firing, False, lambda u: frozenset(), post_empty=True)
     assert posted.reply.body == "In dieser Woche gab es nichts Neues."
@@ -76,9 +86,10 @@ async def test_subscribe_and_the_personal_digest_by_dm(chat, clock, meetings):
     await seed_week(chat, clock, meetings)
     assert (await chat.say("!digest subscribe", room=DM)).body.startswith("Fine. Every Monday I will send you")
     assert await chat.dispatcher.services.preferences.digest_subscribers() == [("@anna:example.org", "en")]
-    firing = Firing(clock(), "digest:dm:@anna:example.org|en:2026-03-06", "digest", 0, clock(), target="dm:@anna:example.org|en")
-    post = await digests.render_digest_firing(chat.dispatcher.services, firing, True, lambda u: frozenset({"hf:hf-gesundheit"}), False)
-    assert post.target == "dm:@anna:example.org"
+    firing = Firing(clock(), "digest:dm:@anna:example.org|en:2026-03-06", FiringKind.DIGEST, 0, clock(),
+                    target=Destination.direct("@anna:example.org"), lang="en")
+    post = await digests.render_digest_firing(chat.dispatcher.services, firing, True, lambda u: frozenset({GESUNDHEIT}), False)
+    assert post.target == Destination.direct("@anna:example.org")
     assert post.reply.body.startswith("Late – Lotse could not be reached.\n\nYour weekly digest")
     assert "B-1 Checkliste" in post.reply.body
     assert (await chat.say("!digest unsubscribe", room=DM)).body == "You will no longer get the weekly digest as a direct message."
@@ -98,7 +109,8 @@ async def test_a_huge_week_stays_within_the_event_size_and_points_to_more(chat, 
 def test_one_digest_per_target_and_week_on_local_time():
     zone = ZoneInfo("Europe/Berlin")
     start = datetime(2026, 3, 20, tzinfo=timezone.utc)
-    found = digest_firings([("scope:hf:a", "MO", "08:00")], zone, start, start + timedelta(days=15))
+    found = digest_firings([DigestTarget(Destination.of_scope(Scope.handlungsfeld("a")), "MO", "08:00")], zone, start,
+                           start + timedelta(days=15))
     assert [f.at.isoformat() for f in found] == ["2026-03-23T08:00:00+01:00", "2026-03-30T08:00:00+02:00"]  # across DST
     assert found[0].key == "digest:scope:hf:a:2026-03-23"
 
@@ -107,10 +119,10 @@ async def test_the_shared_batch_gives_each_room_the_same_digest_as_building_it_a
     await seed_week(chat, clock, meetings)
     await chat.say("!beschluss Jobmesse im April", sender="@ben:example.org", room=ARBEIT)
     services = chat.dispatcher.services
-    batch = digests.DigestBatch()
-    for scope in ("hf:hf-gesundheit", "hf:hf-arbeit"):
-        alone = await digests.build(services, frozenset({scope}), clock())
-        shared = await batch.get(services, scope, clock())
+    batch = DigestBatch(services.digests)
+    for scope in (GESUNDHEIT, Scope.handlungsfeld("hf-arbeit")):
+        alone = await services.digests.build(frozenset({scope}), clock())
+        shared = await batch.get(scope, clock())
         assert shared == alone and shared.totals == alone.totals
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from commands import directory as jobs
-from knowledge.directory import RoleStatus
+from commands.features import directory as jobs
+from knowledge.directory.model import RoleStatus
+from knowledge.values import Destination
 from tests.commands.conftest import DM
 
 ANNA, KOORDINATORIN = "@anna:example.org", "@koord:example.org"
@@ -100,10 +101,11 @@ async def test_confirmation_round_asks_by_direct_message_once_then_marks_unconfi
     services = chat.dispatcher.services
     first = await jobs.confirmation_round(services, clock())
     asked = {o.target for o in first}
-    assert "dm:@f.nguyen:integration.example" in asked  # last confirmed March 2026
-    assert "dm:@a.rahimi:integration.example" in asked
-    assert "dm:@k.vogelsang:integration.example" not in asked  # confirmed in October
-    request = next(o for o in first if o.target == "dm:@f.nguyen:integration.example")
+    dm = Destination.direct
+    assert dm("@f.nguyen:integration.example") in asked  # last confirmed March 2026
+    assert dm("@a.rahimi:integration.example") in asked
+    assert dm("@k.vogelsang:integration.example") not in asked  # confirmed in October
+    request = next(o for o in first if o.target == dm("@f.nguyen:integration.example"))
     assert "Berater Jugendmigrationsdienst" in request.reply.body and "Antworte mit „ja“" in request.reply.body
     # Asked once: a second round marks nothing new and offers the same messages under the same
     # keys, which the bot sends only if they were not delivered.
@@ -113,7 +115,7 @@ async def test_confirmation_round_asks_by_direct_message_once_then_marks_unconfi
     assert await jobs.confirmation_round(services, clock()) == []  # a week later: no longer offered
     clock.advance(days=23)
     await jobs.confirmation_round(services, clock())
-    assert "dm:@a.rahimi:integration.example" in asked  # p16, last confirmed in April
+    assert dm("@a.rahimi:integration.example") in asked  # p16, last confirmed in April
     assert directory.get("p16").status is RoleStatus.UNCONFIRMED  # asked 31 days ago, no answer
     assert directory.get("p14").status is RoleStatus.ACTIVE  # only just due: asked now, not yet marked
 
@@ -126,7 +128,7 @@ async def test_the_holder_confirms_or_corrects_with_one_reply(chat, directory, d
     reply = await chat.say("nein, die Sprechzeit ist jetzt dienstags", sender="@s.lehnert:integration.example", room=DM)
     assert reply.body == "Danke! Ich habe deine Korrektur an die Koordination weitergegeben."
     [note] = delivered
-    assert note.target == "coordination" and "p17" in note.reply.body and "dienstags" in note.reply.body
+    assert note.target == Destination.coordination() and "p17" in note.reply.body and "dienstags" in note.reply.body
     assert (await chat.say("ja", room=DM)).body.startswith("Im Verzeichnis steht keine Rolle mit deiner Matrix-Kennung.")
     assert (await chat.say("!bestätigen p03")).body == "Den Eintrag p03 kann nur die Person selbst oder die Koordination bestätigen."
 
@@ -156,7 +158,7 @@ async def test_funding_reminder_eight_weeks_before_once(chat, clock):
 
 async def test_a_departure_names_the_roles_held(chat):
     notice = jobs.departure_notice(chat.dispatcher.services, "@j.hainbach:integration.example", "k")
-    assert notice.target == "coordination" and "Anerkennungs- und Qualifizierungsberatung" in notice.reply.body
+    assert notice.target == Destination.coordination() and "Anerkennungs- und Qualifizierungsberatung" in notice.reply.body
     assert jobs.departure_notice(chat.dispatcher.services, "@nobody:x", "k") is None
 
 

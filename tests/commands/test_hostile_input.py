@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from knowledge.dates import DateError, When, parse_when
-from knowledge.directory_io import read_file
-from knowledge.lookup import LookupEngine, UnknownLanguage
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.files import read_file
+from knowledge.directory.lookup import LookupEngine, UnknownLanguage
+from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)

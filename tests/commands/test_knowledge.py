@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from commands.context import Quoted
-from knowledge.register import Kind, Status
+from knowledge.register.model import Kind, Status
+from knowledge.values import Scope
 from tests.commands.conftest import ARBEIT, DM, KOORD, ROOM
 
 ANNA, BEN, KOORDINATORIN = "@anna:example.org", "@ben:example.org", "@koord:example.org"
@@ -18,7 +19,7 @@ async def test_a_decision_is_recorded_with_a_short_id_and_a_reaction(chat, knowl
     assert "Bereich: Gesundheit und Pflege" in reply.body and "Schlagworte: #fachtag" in reply.body
     assert reply.reaction == "✅"
     entry = await knowledge.get(Kind.DECISION, 1)
-    assert entry.scope == "hf:hf-gesundheit" and entry.status is Status.DECIDED
+    assert entry.scope == Scope.handlungsfeld("hf-gesundheit") and entry.status is Status.DECIDED
     assert entry.tags == ("fachtag",) and entry.lik == ("HF6",) and entry.author == ANNA
 
 

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from commands.meetings import render_firing
-from knowledge.meetings import meeting_firings, reminder_firings
+from commands.posts import render_post as render_firing
+from knowledge.meetings.model import meeting_firings, reminder_firings
+from knowledge.values import Destination, Scope
 from tests.commands.conftest import ARBEIT, DM
+from tests.wiring import with_network
 
 KOORD = "@koord:example.org"
 ANNA, BEN = "@anna:example.org", "@ben:example.org"
@@ -22,7 +24,7 @@ async def test_a_coordinator_creates_a_recurring_meeting_and_it_is_echoed_spelle
     assert '<a href="https://meet.example.org/ag">Videokonferenz für AG Gesundheit</a>' in reply.html
     assert reply.reaction == "✅" and len(schedule_changes) == 1
     created = await meetings.meeting(1)
-    assert created.rrule == "FREQ=MONTHLY;BYDAY=+1TU" and created.scope == "hf:hf-gesundheit"
+    assert created.rrule == "FREQ=MONTHLY;BYDAY=+1TU" and created.scope == Scope.handlungsfeld("hf-gesundheit")
     assert (await chat.say("!termin X | morgen 10 Uhr")).body.startswith("Das dürfen nur Koordinatorinnen")
 
 
@@ -84,7 +86,7 @@ async def test_agenda_items_go_to_the_next_meeting_of_the_room_and_into_its_remi
     meeting = await meetings.meeting(1)
     [day_before, hour_before] = meeting_firings(meeting, clock(), clock() + timedelta(days=5))
     post = await render_firing(chat.dispatcher.services, day_before, late=False)
-    assert post.target == "scope:hf:hf-gesundheit"
+    assert post.target == Destination.of_scope(Scope.handlungsfeld("hf-gesundheit"))
     assert post.reply.body.startswith("Erinnerung: AG Gesundheit")
     assert "Tagesordnung:\n\n• Bericht vom Fachtag" in post.reply.body
     late = await render_firing(chat.dispatcher.services, hour_before, late=True)
@@ -107,11 +109,11 @@ async def test_reminders_for_me_for_the_room_and_for_everyone(chat, meetings, cl
     reminder = await meetings.reminder(1)
     [firing] = reminder_firings(reminder, clock(), clock() + timedelta(days=2))
     post = await render_firing(chat.dispatcher.services, firing, late=False)
-    assert post.target == "dm:@anna:example.org" and post.reply.body == "Erinnerung: Protokoll verschicken"
+    assert post.target == Destination.direct("@anna:example.org") and post.reply.body == "Erinnerung: Protokoll verschicken"
     everyone = await meetings.reminder(3)
     [firing] = reminder_firings(everyone, clock(), clock() + timedelta(days=2))
     post = await render_firing(chat.dispatcher.services, firing, late=False)
-    assert post.mention_room and post.reply.body.startswith("@room ") and post.target == "room:!hf:example.org"
+    assert post.mention_room and post.reply.body.startswith("@room ") and post.target == Destination.to_room("!hf:example.org")
 
     assert (await chat.say("!erinnerung-löschen E-1", sender=BEN, room=DM)).body.startswith("Eine Erinnerung E-1 finde ich nicht.")
     assert (await chat.say("!erinnerung-löschen E-3")).body.startswith("Die Erinnerung E-3 hat jemand anderes angelegt.")
@@ -163,7 +165,7 @@ async def test_a_meeting_from_start_to_summary(chat, meetings, knowledge, clock)
                  "Informationen\n\n• N-1 Der Fachtag hatte 80 Gäste"):
         assert fact in body, fact
     assert "Versehentlich" not in body and "@ben:example.org" in body
-    from knowledge.register import Kind
+    from knowledge.register.model import Kind
 
     assert (await knowledge.get(Kind.NOTE, 2)).retracted  # the undone note left the register too
     assert (await chat.say("!sitzung ende", sender=KOORD)).body.startswith("In diesem Raum läuft keine Sitzung.")
@@ -177,9 +179,8 @@ async def minutes_speaker(chat, user):
 
 
 async def test_minutes_as_a_draft_when_approval_is_configured(chat, clock):
-    from dataclasses import replace
 
-    chat.dispatcher.services = replace(chat.dispatcher.services, minutes_approval=True)
+    chat.dispatcher.services = with_network(chat.dispatcher.services, minutes_approval=True)
     await chat.say("!sitzung start Klausur", sender=KOORD)
     await chat.say("!beschluss Wir treffen uns quartalsweise", sender=KOORD)
     draft = await chat.say("!sitzung ende", sender=KOORD)
@@ -189,3 +190,32 @@ async def test_minutes_as_a_draft_when_approval_is_configured(chat, clock):
     published = await chat.say("!protokoll freigeben P-1", sender=KOORD)
     assert published.body.startswith("Protokoll P-1: Klausur")
     assert (await chat.say("!protokoll freigeben P-1", sender=KOORD)).body == "Das Protokoll P-1 ist kein Entwurf. Es ist schon veröffentlicht."
+
+
+async def test_meeting_subcommands_carry_their_own_permission_and_help(chat):
+    await chat.say("!termin AG Gesundheit | 5.3.2026 10 Uhr", sender=KOORD)
+    assert (await chat.say("!termin absagen M-1")).body.startswith("Das dürfen nur Koordinatorinnen")
+    assert (await chat.say("!termin ics M-1")).attachments
+    shown = (await chat.say("!hilfe termin")).body
+    assert "!termin ausfallen <Nummer> [Datum…] – " in shown and "(nur für Koordinatorinnen und Koordinatoren)" in shown
+    assert (await chat.say("!hilfe termin ics")).body.startswith("!termin ics – ")
+    assert (await chat.say("!sitzung")).body == "Was genau? Möglich sind: start, ende."
+
+
+async def test_scheduled_posts_write_commands_with_the_configured_prefix(chat, meetings, clock):
+    from dataclasses import replace
+
+    from commands.registry import CommandWords
+    from knowledge.meetings.model import meeting_firings as firings
+
+    await chat.say("!termin AG Gesundheit | jeden Dienstag um 10 Uhr", sender=KOORD)
+    meeting = await meetings.meeting(1)
+    agenda_call = next(f for f in firings(meeting, clock(), clock() + timedelta(days=30)) if f.kind == "agenda_call")
+    services = replace(chat.dispatcher.services, words=CommandWords(chat.dispatcher.registry, "?"))
+    post = await render_firing(services, agenda_call, late=False)
+    assert "?top" in post.reply.body and "!top" not in post.reply.body
+
+
+async def test_due_dates_use_the_one_date_vocabulary(chat):
+    reply = await chat.say("!aufgabe @ben:example.org Raum buchen bis Freitag")  # the fake clock: Tuesday, 3 March 2026
+    assert reply.reaction == "✅" and "Freitag, 6. März 2026" in reply.body

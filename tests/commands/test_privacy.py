@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from knowledge.directory import RoleStatus
-from knowledge.register import Kind
+from knowledge.directory.model import RoleStatus
+from knowledge.register.model import Kind
 from knowledge.storage import AuditRepository
+from knowledge.values import Destination
 from tests.commands.conftest import DM
 
 FELIX = "@f.nguyen:integration.example"  # holds p10 in the demo directory
@@ -16,8 +17,7 @@ FELIX = "@f.nguyen:integration.example"  # holds p10 in the demo directory
 
 @pytest.fixture
 def audited(chat, sqlite_db):
-    chat.dispatcher.services = replace(chat.dispatcher.services, audit=AuditRepository(sqlite_db))
-    return chat
+    return chat  # the services write the audit log to the test database
 
 
 async def test_my_data_is_sent_by_direct_message_as_json_and_markdown(audited, delivered):
@@ -28,7 +28,7 @@ async def test_my_data_is_sent_by_direct_message_as_json_and_markdown(audited, d
     reply = await chat.say("!meine-daten", sender=FELIX)
     assert reply.body == "Ich habe dir deine Daten als Direktnachricht geschickt."
     [message] = delivered
-    assert message.target == f"dm:{FELIX}"
+    assert message.target == Destination.direct(FELIX)
     json_file, markdown_file = message.reply.attachments
     data = json.loads(json_file.content)
     assert data["language"] == "en" and data["directory_roles"][0]["id"] == "p10"
@@ -38,7 +38,7 @@ async def test_my_data_is_sent_by_direct_message_as_json_and_markdown(audited, d
     assert b"Jugendberatung auch samstags" in markdown_file.content
 
 
-async def test_forget_me_explains_first_then_erases_and_keeps_roles_vacant(audited, directory, knowledge, meetings):
+async def test_forget_me_explains_first_then_erases_and_keeps_roles_vacant(audited, directory, knowledge, meetings, sqlite_db):
     chat = audited
     await chat.say("!beschluss Jugendberatung auch samstags", sender=FELIX)
     await chat.say("!erinnere mich morgen 9 Uhr | Flyer drucken", sender=FELIX)
@@ -59,7 +59,7 @@ async def test_forget_me_explains_first_then_erases_and_keeps_roles_vacant(audit
     history = await directory.repository.history("p10")
     assert FELIX not in str(history) and "Felix Nguyen" not in str(history)
     assert "B-1" in (await chat.say("!suche Jugendberatung")).body  # the register itself stays
-    assert await chat.dispatcher.services.audit.by_actor(FELIX) == []
+    assert await AuditRepository(sqlite_db).by_actor(FELIX) == []
 
 
 async def test_forget_me_for_someone_without_a_role_uses_former_member(audited, knowledge):
@@ -80,7 +80,8 @@ async def test_forget_me_offers_to_redact_lotses_own_messages_naming_the_person(
         redacted_for.append(user)
         return 3
 
-    chat.dispatcher.services = replace(chat.dispatcher.services, count_mentions=count, redact_mentions=redact)
+    services = chat.dispatcher.services
+    chat.dispatcher.services = replace(services, bot=replace(services.bot, count_mentions=count, redact_mentions=redact))
     done = await chat.say("!vergiss-mich bestätigen", sender="@gast:example.org")
     assert "Ich habe dir 3 Nachrichten geschrieben, in denen du genannt wirst." in done.body
     assert "!vergiss-mich nachrichten" in done.body

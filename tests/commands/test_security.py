@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from commands.dispatcher import FloodGuard
-from knowledge.register import Kind
+from knowledge.register.model import Kind
 from knowledge.storage import AuditRepository
 from tests.commands.conftest import ARBEIT
 
@@ -19,10 +19,7 @@ async def test_ten_commands_in_ten_seconds_then_one_notice_then_silence(chat, cl
 
 
 async def test_changes_are_audited_with_ids_but_without_content(chat, sqlite_db, clock):
-    audit = AuditRepository(sqlite_db)
-    from dataclasses import replace
-
-    chat.dispatcher.services = replace(chat.dispatcher.services, audit=audit)
+    audit = AuditRepository(sqlite_db)  # the one the services write to
     await chat.say("!beschluss Geheimer Inhalt des Beschlusses")
     await chat.say("!stand B-1 umgesetzt")
     await chat.say("!ping")  # reads are not audited

@@ -7,10 +7,10 @@ import os
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
-from nio import AsyncClient, AsyncClientConfig, RoomMessageNotice, RoomMessageText, RoomMemberEvent
+from nio import AsyncClient, AsyncClientConfig, RoomMemberEvent, RoomMessageNotice
 
 from bot.app import Lotse
 from bot.config import LotseConfig, parse_config
@@ -38,12 +38,12 @@ class BotRunner:
     task: asyncio.Task | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
-    running: ClassVar[set["BotRunner"]] = set()  # stopped by the e2e tier's finaliser if a test did not
+    running: ClassVar[set[BotRunner]] = set()  # stopped by the e2e tier's finaliser if a test did not
 
     def __hash__(self) -> int:
         return id(self)
 
-    async def start(self, timeout: float = TIMEOUT) -> "BotRunner":
+    async def start(self, timeout: float = TIMEOUT) -> BotRunner:
         os.environ[self.config.matrix.password_env] = self.password
         self.stop_event = asyncio.Event()
         self.app = Lotse(self.config, self.clock) if self.clock else Lotse(self.config)
@@ -100,7 +100,7 @@ class MatrixUser:
         self._task: asyncio.Task | None = None
         self._changed = asyncio.Event()
 
-    async def login(self) -> "MatrixUser":
+    async def login(self) -> MatrixUser:
         resp = await self.client.login(self.password)
         assert hasattr(resp, "access_token"), resp
         self._record(await self.client.sync(timeout=0))
@@ -167,12 +167,12 @@ class MatrixUser:
                 self._changed.clear()
                 try:
                     await asyncio.wait_for(self._changed.wait(), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
         try:
             return await asyncio.wait_for(poll(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"timed out waiting for {what}") from None
 
     def notices(self, room_id: str) -> list[RoomMessageNotice]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from knowledge.directory import RoleEntry
-from knowledge.directory_io import read_file
+from knowledge.directory.files import read_file
+from knowledge.directory.model import RoleEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+from knowledge.meetings.model import ReminderTarget
 from knowledge.storage import Database, MeetingRepository
 
 
 async def add_room_reminder(repo: MeetingRepository, room: str, text: str, seconds: float, origin: str) -> None:
     now = datetime.now(timezone.utc)
-    await repo.add_reminder(origin=origin, target="room", room_id=room, text=text, start=now + timedelta(seconds=seconds),
+    await repo.add_reminder(origin=origin, target=ReminderTarget.ROOM, room_id=room, text=text, start=now + timedelta(seconds=seconds),
                             timezone="Europe/Berlin", rrule=None, created_by="@test:localhost", mention_room=False, at=now)
 
 
@@ -19,7 +20,7 @@ async def test_a_reminder_missed_while_the_bot_is_down_arrives_once_marked_late(
     room = await anna.create_room(invite=[bot.config.matrix.user_id])
     await anna.wait_joined(room, bot.config.matrix.user_id)
 
-    await add_room_reminder(bot.app.meetings, room, "Erste Erinnerung", 2, "e2e-first")
+    await add_room_reminder(bot.app.meeting_store, room, "Erste Erinnerung", 2, "e2e-first")
     await bot.app.schedule_changed()
     first = await anna.wait_for(lambda: [n for n in anna.notices(room) if "Erste Erinnerung" in n.body], what="the first reminder")
     assert first[0].body == "Erinnerung: Erste Erinnerung"

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from commands.meetings import ics_calendar
-from knowledge.directory import RoleEntry, Visibility
-from knowledge.register import Kind, NewEntry
-from knowledge.site import public_meetings, publish
+from knowledge.directory.model import RoleEntry, Visibility
+from knowledge.meetings.ics import ics_calendar
+from knowledge.publishing.site import public_meetings, publish
+from knowledge.register.model import Kind, NewEntry
 from knowledge.storage import Database, MeetingRepository, RegisterRepository
+from knowledge.values import Scope
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 SECRET = "INTERN-GEHEIM-7731"
@@ -42,17 +43,17 @@ async def build_site(tmp_path: Path) -> Path:
     register, meetings = RegisterRepository(db), MeetingRepository(db)
 
     def entry(origin, kind, text, public, **kw):
-        return NewEntry(kind=kind, scope="hf:hf-gesundheit", text=text, author="@a:x", recorded_by="@a:x", origin=origin, public=public, **kw)
+        return NewEntry(kind=kind, scope=Scope.handlungsfeld("hf-gesundheit"), text=text, author="@a:x", recorded_by="@a:x", origin=origin, public=public, **kw)
 
     await register.add(entry("$1", Kind.DECISION, "Checkliste <b>Arztbesuch</b> in fünf Sprachen", True, lik=("HF6",)), T0)
     await register.add(entry("$2", Kind.DECISION, f"Budget für Sprachmittlung {SECRET}", False), T0)
     await register.add(entry("$3", Kind.LINK, "Portal Anerkennung", True, url="https://www.example.org/anerkennung", title="Portal Anerkennung"), T0)
     await register.add(entry("$4", Kind.LINK, "Böser Link", True, url="javascript:alert(1)", title="Böser Link"), T0)
-    await meetings.add_meeting(origin="$m1", scope="hf:hf-gesundheit", title="Öffentliches Plenum", start=T0 + timedelta(days=10),
+    await meetings.add_meeting(origin="$m1", scope=Scope.handlungsfeld("hf-gesundheit"), title="Öffentliches Plenum", start=T0 + timedelta(days=10),
                                timezone="Europe/Berlin", duration=timedelta(hours=2), rrule=None, location="Kreishaus",
                                video_link=None, reminders=(), agenda_call=None, organiser=None, room_id=None, created_by="@a:x",
                                at=T0, public=True)
-    await meetings.add_meeting(origin="$m2", scope="hf:hf-gesundheit", title=f"Internes Treffen {SECRET}", start=T0 + timedelta(days=5),
+    await meetings.add_meeting(origin="$m2", scope=Scope.handlungsfeld("hf-gesundheit"), title=f"Internes Treffen {SECRET}", start=T0 + timedelta(days=5),
                                timezone="Europe/Berlin", duration=timedelta(hours=1), rrule=None, location=None, video_link=None,
                                reminders=(), agenda_call=None, organiser=None, room_id=None, created_by="@a:x", at=T0)
     roles = [

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-from functools import reduce
 import stat
+from functools import reduce
 
 import base58
 import pytest

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from knowledge.dates import DateError, describe_rule, localize, next_occurrence, occurrences, parse_offsets, parse_when
+from commands.i18n import describe_rule
+from knowledge.dates import DateError, localize, next_occurrence, occurrences, parse_offsets, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)  # Tuesday, 3 March 2026, 09:00 in Berlin
@@ -129,10 +130,37 @@ def test_reminder_offsets():
 
 
 def test_the_daily_directory_check_time_follows_wall_clock_across_dst():
-    from bot.app import next_local_time
+    from knowledge.dates import next_local_time
 
     before_spring = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
     assert next_local_time(before_spring, 9, 0, BERLIN).isoformat() == "2026-03-29T09:00:00+02:00"
     assert next_local_time(before_spring, 2, 30, BERLIN).isoformat() == "2026-03-29T03:30:00+02:00"  # skipped: forward
     before_autumn = datetime(2026, 10, 24, 12, 0, tzinfo=timezone.utc)
     assert next_local_time(before_autumn, 9, 0, BERLIN).isoformat() == "2026-10-25T09:00:00+01:00"
+
+
+def test_parse_day_reads_the_same_words_as_parse_when():
+    from datetime import date
+
+    from knowledge.dates import parse_day
+
+    today = date(2026, 3, 3)  # a Tuesday
+    assert parse_day("31.12.2026") == parse_day("2026-12-31") == parse_day("31.12.26") == date(2026, 12, 31)
+    assert parse_day("Freitag", today) == date(2026, 3, 6)
+    assert parse_day("morgen", today) == date(2026, 3, 4)
+    assert parse_day("17.3.", today) == date(2026, 3, 17) and parse_day("1.3.", today) == date(2027, 3, 1)
+    assert parse_day("1.4.", today, past=True) == date(2025, 4, 1)  # "seit 1.4." looks back
+    assert parse_day("Freitag") is None  # without a reference day only complete dates count
+    for bad in ("30.02.2026", "3/4", "irgendwann", "", "Freitag Samstag"):
+        assert parse_day(bad, today) is None, bad
+
+
+def test_one_duration_grammar_for_lengths_and_reminder_offsets():
+    from knowledge.dates import parse_duration
+
+    assert parse_duration("90") == parse_duration("90 min") == parse_duration("1,5 h") == timedelta(minutes=90)
+    assert parse_duration("1 Stunde und 30 Minuten") == timedelta(minutes=90)
+    assert parse_offsets("1d 1h") == (timedelta(days=1), timedelta(hours=1))
+    for bad in ("ewig", "2 Monate", "5 parsecs"):
+        with pytest.raises(DateError):
+            parse_duration(bad)

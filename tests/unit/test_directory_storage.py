@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge.directory import RoleStatus, Visibility
-from knowledge.directory_io import DirectoryImportError, parse_entries, read_file, to_csv, to_yaml
-from knowledge.directory_service import DirectoryService
+from knowledge.directory.files import DirectoryImportError, parse_entries, read_file, to_csv, to_yaml
+from knowledge.directory.model import RoleStatus, Visibility
+from knowledge.directory.service import DirectoryService
+from knowledge.directory.synonyms import SynonymTable
 from knowledge.storage import DirectoryRepository
-from knowledge.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.directory_io import read_file
-from knowledge.lookup import LookupEngine, UnknownLanguage
-from knowledge.lookup_eval import evaluate
-from knowledge.synonyms import SynonymTable
+from knowledge.directory.files import read_file
+from knowledge.directory.lookup import LookupEngine, UnknownLanguage
+from knowledge.directory.lookup_eval import evaluate
+from knowledge.directory.synonyms import SynonymTable
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "lookup_cases.yaml"

@@ -7,21 +7,24 @@ from pathlib import Path
 import pytest
 
 from knowledge.importer import ImportProblems, import_knowledge
-from knowledge.knowledge_base import KnowledgeBase
-from knowledge.register import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
+from knowledge.register.model import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
+from knowledge.register.service import RegisterService
 from knowledge.storage import RegisterRepository
+from knowledge.values import Scope
+
+HF_A = Scope.handlungsfeld("hf-a")
 
 T0 = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def new(kind=Kind.DECISION, text="Text", origin="$e1", scope="hf:hf-a", **kw) -> NewEntry:
+def new(kind=Kind.DECISION, text="Text", origin="$e1", scope=HF_A, **kw) -> NewEntry:
     return NewEntry(kind=kind, scope=scope, text=text, author="@a:x", recorded_by="@a:x", origin=origin, **kw)
 
 
 @pytest.fixture
 async def kb(db):
-    base = KnowledgeBase(RegisterRepository(db))
+    base = RegisterService(RegisterRepository(db))
     await base.load()
     return base
 
@@ -38,7 +41,7 @@ async def test_numbers_count_per_kind_and_an_origin_records_once(kb):
 
 async def test_changes_are_recorded_with_before_and_after(kb):
     await kb.record(new(origin="$1"), T0)
-    await kb.change(Kind.DECISION, 1, "@b:x", T0 + timedelta(hours=1), "status", status="implemented")
+    await kb.set_status((Kind.DECISION, 1), "@b:x", T0 + timedelta(hours=1), Status.IMPLEMENTED)
     entry = await kb.get(Kind.DECISION, 1, history=True)
     assert entry.status is Status.IMPLEMENTED and entry.updated_at == T0 + timedelta(hours=1)
     assert [(r.action, r.by, r.before, r.after) for r in entry.history] == [
@@ -61,13 +64,13 @@ async def test_supersede_is_one_transaction_and_only_once(kb):
 
 
 async def test_listing_filters_by_scope_status_tag_and_date(kb):
-    await kb.record(new(origin="$1", scope="hf:hf-a", tags=("x",)), T0)
-    await kb.record(new(origin="$2", scope="hf:hf-b"), T0 + timedelta(days=2))
-    await kb.record(new(Kind.AGREEMENT, origin="$3", scope="network", status=Status.POSTPONED), T0 + timedelta(days=4))
+    await kb.record(new(origin="$1", scope=HF_A, tags=("x",)), T0)
+    await kb.record(new(origin="$2", scope=Scope.handlungsfeld("hf-b")), T0 + timedelta(days=2))
+    await kb.record(new(Kind.AGREEMENT, origin="$3", scope=Scope.network(), status=Status.POSTPONED), T0 + timedelta(days=4))
     kinds = (Kind.DECISION, Kind.AGREEMENT)
     everything, total = await kb.list(Query(kinds, None), 10, 0)
     assert [e.short_id for e in everything] == ["V-1", "B-2", "B-1"] and total == 3
-    visible, _ = await kb.list(Query(kinds, frozenset({"hf:hf-a", "network"})), 10, 0)
+    visible, _ = await kb.list(Query(kinds, frozenset({HF_A, Scope.network()})), 10, 0)
     assert [e.short_id for e in visible] == ["V-1", "B-1"]
     assert [e.short_id for e in (await kb.list(Query(kinds, None, tag="x"), 10, 0))[0]] == ["B-1"]
     assert [e.short_id for e in (await kb.list(Query(kinds, None, status=Status.POSTPONED), 10, 0))[0]] == ["V-1"]
@@ -78,7 +81,7 @@ async def test_listing_filters_by_scope_status_tag_and_date(kb):
 
 async def test_the_search_index_is_rebuilt_from_the_database(kb, db):
     await kb.record(new(origin="$1", text="Sprachmittlerpool Anfrageformular"), T0)
-    fresh = KnowledgeBase(RegisterRepository(db))
+    fresh = RegisterService(RegisterRepository(db))
     await fresh.load()
     found, total = await fresh.search("anfrageformular", None, 10, 0)
     assert [e.short_id for e in found] == ["B-1"] and total == 1
@@ -86,9 +89,9 @@ async def test_the_search_index_is_rebuilt_from_the_database(kb, db):
 
 async def test_pagers_are_kept_per_person_and_room(kb):
     repo = kb.repository
-    await repo.save_pager("@a:x", "!r", {"type": "search", "text": "x"}, 10)
-    await repo.save_pager("@a:x", "!r", {"type": "search", "text": "y"}, 20)
-    assert await repo.load_pager("@a:x", "!r") == ({"type": "search", "text": "y"}, 20)
+    await repo.save_pager("@a:x", "!r", Query(kinds=(), scopes=None, search="x"), 10)
+    await repo.save_pager("@a:x", "!r", Query(kinds=(), scopes=None, search="y"), 20)
+    assert await repo.load_pager("@a:x", "!r") == (Query(kinds=(), scopes=None, search="y"), 20)
     assert await repo.load_pager("@b:x", "!r") is None
 
 

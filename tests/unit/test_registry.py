@@ -63,3 +63,49 @@ def test_binding_splits_words_and_the_last_argument_takes_the_rest():
         Registry.bind(command, "done", "de")
     assert caught.value.key == "error.missing_argument" and caught.value.params == {"label": "Text"}
     assert command.usage("de", "!") == "!set <Stand> <Text…>"
+
+
+def _meeting_router() -> Router:
+    router = Router()
+
+    @router.command("meeting", aliases={"de": ("termin",)}, args=(Arg("text", label={"de": "Text", "en": "text"}, rest=True),),
+                    help=HELP, permission=Permission.COORDINATOR)
+    async def create(ctx, text): ...
+
+    @router.subcommand("meeting", "skip", aliases={"de": ("ausfallen",)}, args=(Arg("id", label={"de": "Nummer", "en": "id"}),),
+                       help=HELP, permission=Permission.COORDINATOR)
+    async def skip(ctx, id): ...
+
+    @router.subcommand("meeting", "ics", args=(Arg("id", label={"de": "Nummer", "en": "id"}),), help=HELP)
+    async def ics(ctx, id): ...
+
+    return router
+
+
+def test_subcommands_are_declared_found_in_any_language_and_spelled_in_the_readers():
+    registry = Registry([_meeting_router()])
+    registry.validate()
+    meeting = registry.named("meeting")
+    sub, rest = registry.resolve(meeting, "Ausfallen M-3")
+    assert (sub.name, sub.permission, rest) == ("skip", Permission.COORDINATOR, "M-3")
+    assert registry.resolve(meeting, "AG Gesundheit | morgen")[0] is meeting  # no subcommand: the command itself
+    assert sub.usage("de", "!", meeting) == "!termin ausfallen <Nummer>"
+    assert registry.spell("meeting skip", "de", "?", "M-3") == "?termin ausfallen M-3"
+    assert registry.spell("meeting ics", "en", "!", "M-3") == "!meeting ics M-3"
+    # Help lists a command to whoever may run any part of it.
+    assert registry.visible(Permission.MEMBER) == [meeting]
+
+
+def test_a_subcommand_word_used_twice_or_a_missing_parent_is_refused():
+    router = _meeting_router()
+
+    @router.subcommand("meeting", "cancel", aliases={"de": ("ausfallen",)}, help=HELP)
+    async def cancel(ctx): ...
+
+    @router.subcommand("nothing", "x", help=HELP)
+    async def orphan(ctx): ...
+
+    with pytest.raises(RegistryError) as caught:
+        Registry([router]).validate()
+    assert "'ausfallen' is already used by meeting skip" in str(caught.value)
+    assert "nothing x: there is no command 'nothing'" in str(caught.value)

@@ -5,9 +5,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from knowledge.register import Kind, NewEntry, Status
-from knowledge.report import PeriodError, build_report, from_json, parse_period, rows_from_csv, to_csv, to_html, to_json, to_markdown
+from commands.i18n import report_labels
+from knowledge.meetings.model import SessionStatus
+from knowledge.publishing.report import PeriodError, build_report, from_json, parse_period, rows_from_csv, to_csv, to_html, to_json, to_markdown
+from knowledge.register.model import Kind, NewEntry, Status
 from knowledge.storage import MeetingRepository, RegisterRepository
+from knowledge.values import Scope
 
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -31,15 +34,15 @@ async def seeded_report(db, public_only=False):
 
     def decision(origin, text, **kw):
         kw.setdefault("created_at", T0)
-        return NewEntry(kind=Kind.DECISION, scope="hf:hf-a", text=text, author="@a:x", recorded_by="@a:x", origin=origin, **kw)
+        return NewEntry(kind=Kind.DECISION, scope=Scope.handlungsfeld("hf-a"), text=text, author="@a:x", recorded_by="@a:x", origin=origin, **kw)
 
     await register.add(decision("$1", "Fachtag <im> \"Herbst\", mit Komma", lik=("HF6", "QT2"), public=True, status=Status.IMPLEMENTED), T0)
     await register.add(decision("$2", "Intern: Budgetfrage"), T0)
     await register.add(decision("$3", "Letztes Jahr", created_at=T0 - timedelta(days=400)), T0)
-    await meetings.add_action(origin="$4", scope="hf:hf-a", room_id=None, text="Einladung verschicken", owner="@b:x",
+    await meetings.add_action(origin="$4", scope=Scope.handlungsfeld("hf-a"), room_id=None, text="Einladung verschicken", owner="@b:x",
                               due=date(2026, 8, 1), created_by="@a:x", at=T0)
-    session, _ = await meetings.start_session(origin="$5", room_id="!r", scope="hf:hf-a", title="AG A", chair="@a:x", at=T0, meeting_id=None)
-    await meetings.end_session(session.id, T0 + timedelta(hours=1), "published")
+    session, _ = await meetings.start_session(origin="$5", room_id="!r", scope=Scope.handlungsfeld("hf-a"), title="AG A", chair="@a:x", at=T0, meeting_id=None)
+    await meetings.end_session(session.id, T0 + timedelta(hours=1), SessionStatus.PUBLISHED)
     return await build_report(network="Netz", register=register, meetings=meetings, handlungsfelder=["hf-a"],
                               start=date(2026, 1, 1), end=date(2026, 12, 31), now=T0, public_only=public_only)
 
@@ -62,8 +65,8 @@ async def test_csv_and_json_read_back_to_the_same_rows(db):
 
 async def test_markdown_and_html_escape_user_text(db):
     report = await seeded_report(db)
-    html = to_html(report, {"hf-a": "Bereich <A>"})
+    html = to_html(report, {"hf-a": "Bereich <A>"}, report_labels("de"))
     assert "&lt;im&gt;" in html and "<im>" not in html and "Bereich &lt;A&gt;" in html
     assert '<html lang="de">' in html and "<caption>" in html
-    markdown = to_markdown(report, {"hf-a": "Bereich A"})
+    markdown = to_markdown(report, {"hf-a": "Bereich A"}, report_labels("de"))
     assert "Fachtag \\<im\\>" in markdown and "### Beschlüsse und Vereinbarungen" in markdown

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from knowledge.register import Entry, Kind
-from knowledge.search import SearchIndex
+from knowledge.register.model import Entry, Kind
+from knowledge.register.search import SearchIndex
 from knowledge.text import fold, words
+from knowledge.values import Scope
 
 T0 = datetime(2026, 3, 3, tzinfo=timezone.utc)
 
 
-def entry(i: int, text: str, scope: str = "network", retracted: bool = False, tags=()) -> Entry:
+def entry(i: int, text: str, scope: Scope = Scope.network(), retracted: bool = False, tags=()) -> Entry:
     return Entry(id=i, kind=Kind.NOTE, number=i, scope=scope, text=text, author="@a:x", recorded_by="@a:x",
                  created_at=T0 + timedelta(minutes=i), updated_at=T0, tags=tags, retracted=retracted)
 
@@ -38,8 +39,9 @@ def test_typos_substrings_and_umlaut_spellings_find_the_entry():
 
 
 def test_scopes_and_retraction_filter_results():
-    idx = index(entry(1, "Fachtag", scope="hf:a"), entry(2, "Fachtag", scope="hf:b"), entry(3, "Fachtag", retracted=True))
-    assert idx.search("fachtag", frozenset({"hf:a"})) == [1]
+    idx = index(entry(1, "Fachtag", scope=Scope.handlungsfeld("a")), entry(2, "Fachtag", scope=Scope.handlungsfeld("b")),
+                entry(3, "Fachtag", retracted=True))
+    assert idx.search("fachtag", frozenset({Scope.handlungsfeld("a")})) == [1]
     assert sorted(idx.search("fachtag", None)) == [1, 2]
 
 

@@ -6,21 +6,22 @@ pointer to the full list, never cut in the middle of an item.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from commands.context import CommandContext, Outgoing, Permission, Services
+from commands.context import CommandContext, Outgoing, Services
 from commands.errors import BadArgument
-from commands.i18n import t
-from commands.registry import Arg, Router
-from commands.render import Attachment, Bold, Doc, Reply
-from knowledge.digest import Digest, gather_many, merge
-from knowledge.meetings import Firing
-from knowledge.register import hf_scope, network_scope
-from knowledge.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
-from knowledge.timefmt import spell_date, spell_datetime
+from commands.i18n import report_labels, t
+from commands.permission import Permission
+from commands.registry import Arg, CommandWords, Router
+from commands.render import Attachment, Bold, Doc, Item, Reply
+from knowledge.dates import spell_date, spell_datetime
+from knowledge.meetings.model import Firing
+from knowledge.publishing.digest import WEEK, Digest, merge
+from knowledge.publishing.report import PeriodError, build_report, parse_period, to_csv, to_html, to_json, to_markdown
+from knowledge.values import DestinationKind, Scope
 
 router = Router()
-WEEK = timedelta(days=7)
 MAX_EVENT_CHARS = 24_000  # body + HTML; Matrix allows 65,536 bytes for the whole event
 
 
@@ -28,54 +29,18 @@ def _preview(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def all_scopes(services: Services) -> list[str]:
-    return [network_scope(), *(hf_scope(hf) for hf in sorted(services.handlungsfelder))]
-
-
-async def build_many(services: Services, scopes: list[str], end: datetime) -> dict[str, Digest]:
-    return await gather_many(
-        register=services.knowledge.repository, meetings=services.meetings, directory=services.directory,
-        questions=services.directory.repository if services.directory else None, scopes=scopes,
-        start=end - WEEK, end=end, reconfirm_days=services.directory_policy.reconfirm_days,
-    )
-
-
-async def build(services: Services, scopes: frozenset[str] | None, end: datetime) -> Digest:
-    """One digest over `scopes` (None: the whole network)."""
-    wanted = all_scopes(services) if scopes is None else sorted(scopes)
-    if not wanted:
-        return merge([], end - WEEK, end)
-    found = await build_many(services, wanted, end)
-    return found[wanted[0]] if len(wanted) == 1 else merge(list(found.values()), end - WEEK, end)
-
-
-class DigestBatch:
-    """All rooms' weekly digests fall due at the same moment: the first firing of a period
-    gathers every scope at once, the others read from it."""
-
-    def __init__(self) -> None:
-        self._end: datetime | None = None
-        self._digests: dict[str, Digest] = {}
-
-    async def get(self, services: Services, scope: str, end: datetime) -> Digest:
-        if self._end != end or scope not in self._digests:
-            wanted = sorted(set(all_scopes(services)) | {scope})
-            self._digests, self._end = await build_many(services, wanted, end), end
-        return self._digests[scope]
-
-
-def render(lang: str, tz: str, digest: Digest, title: str, prefix: str = "!", max_items: int = 5) -> Reply | None:
+def render(lang: str, tz: str, digest: Digest, title: str, words: CommandWords, max_items: int = 5) -> Reply | None:
     """The digest as a message, or None if there is nothing to say."""
     if digest.is_empty():
         return None
     for limit in (max_items, 3, 2, 1):
-        reply = _render(lang, tz, digest, title, prefix, limit)
+        reply = _render(lang, tz, digest, title, words, limit)
         if len(reply.body) + len(reply.html) <= MAX_EVENT_CHARS:
             return reply
     return reply
 
 
-def _section(doc: Doc, heading: str, rows: list, limit: int, more, total: int | None = None) -> None:
+def _section(doc: Doc, heading: str, rows: Sequence[Item], limit: int, more: Callable[[int], str], total: int | None = None) -> None:
     """A heading and at most `limit` whole items; `more(count)` says how many were left out."""
     total = len(rows) if total is None else total
     if not total:
@@ -86,13 +51,13 @@ def _section(doc: Doc, heading: str, rows: list, limit: int, more, total: int | 
         doc.p(more(total - min(limit, len(rows))))
 
 
-def _render(lang: str, tz: str, d: Digest, title: str, prefix: str, limit: int) -> Reply:
+def _render(lang: str, tz: str, d: Digest, title: str, words: CommandWords, limit: int) -> Reply:
     doc = Doc().p(Bold(title))
     doc.p(t(lang, "digest.period", start=spell_date(d.start.date(), lang), end=spell_date((d.end - timedelta(seconds=1)).date(), lang)))
-    def pointer(command: str):
-        return lambda count: t(lang, "digest.more", count=count, command=f"{prefix}{command}")
+    def pointer(command: str) -> Callable[[int], str]:
+        return lambda count: t(lang, "digest.more", count=count, command=words(lang, command))
 
-    more = pointer("beschlüsse" if lang == "de" else "decisions")
+    more = pointer("decisions")
     _section(doc, t(lang, "digest.new_decisions"),
              [(Bold(e.short_id), " ", _preview(e.headline)) for e in d.new_decisions], limit, more, d.total("new_decisions"))
     _section(doc, t(lang, "digest.status_changes"),
@@ -102,30 +67,30 @@ def _render(lang: str, tz: str, d: Digest, title: str, prefix: str, limit: int) 
     _section(doc, t(lang, "digest.new_links"),
              [(Bold(e.short_id), " ", _preview(e.headline)) for e in d.new_links], limit,
              pointer("links"), d.total("new_links"))
-    tasks = pointer("aufgaben alle" if lang == "de" else "tasks all")
+    tasks = pointer("tasks all")
     _section(doc, t(lang, "digest.overdue_actions"),
-             [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner} – " + t(lang, "meetings.due", date=spell_date(a.due, lang)))
+             [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner} – " + t(lang, "meetings.due", date=spell_date(a.due, lang) if a.due else "–"))
               for a in d.overdue_actions], limit, tasks)
     _section(doc, t(lang, "digest.open_actions"),
              [(Bold(a.short_id), f" {_preview(a.text, 80)} – {a.owner}" + (" – " + t(lang, "meetings.due", date=spell_date(a.due, lang)) if a.due else ""))
               for a in d.open_actions], limit, tasks)
     _section(doc, t(lang, "digest.upcoming"),
              [(Bold(spell_datetime(o, lang, tz)), f" – {m.title} ({m.short_id})") for o, m in d.upcoming], limit,
-             pointer("termine" if lang == "de" else "meetings"))
+             pointer("meetings"))
     _section(doc, t(lang, "digest.stale_roles"),
              [(Bold(r.id), f" {r.role}, {r.organisation}") for r in d.stale_roles], limit,
              lambda count: t(lang, "digest.more_plain", count=count))
     _section(doc, t(lang, "digest.unanswered"), [f"„{_preview(text, 100)}“" for _, text in d.unanswered], limit,
-             pointer("offene-fragen" if lang == "de" else "open-questions"))
-    doc.p(t(lang, "digest.footer", show=f"{prefix}{'zeige' if lang == 'de' else 'show'} B-12"))
+             pointer("open-questions"))
+    doc.p(t(lang, "digest.footer", show=words(lang, "show", "B-12")))
     return doc.reply()
 
 
-async def rollup(services: Services, end: datetime, lang: str, prefix: str = "!") -> Reply | None:
+async def rollup(services: Services, end: datetime, lang: str) -> Reply | None:
     """The network roll-up for the coordination room: per Handlungsfeld counts and highlights,
     then what needs attention."""
-    found = await build_many(services, all_scopes(services), end)
-    per = [(names[lang], found[hf_scope(hf_id)]) for hf_id, names in sorted(services.handlungsfelder.items())]
+    found = await services.digests.gather(services.digests.all_scopes(), end)
+    per = [(names[lang], found[Scope.handlungsfeld(hf_id)]) for hf_id, names in sorted(services.network.handlungsfelder.items())]
     whole = merge(list(found.values()), end - WEEK, end)
     if whole.is_empty():
         return None
@@ -151,70 +116,76 @@ async def rollup(services: Services, end: datetime, lang: str, prefix: str = "!"
                            ids=", ".join(r.id for r in whole.stale_roles[:10])))
     if whole.unanswered:
         attention.append(t(lang, "digest.attention_gaps", count=len(whole.unanswered),
-                           command=f"{prefix}{'offene-fragen' if lang == 'de' else 'open-questions'}"))
+                           command=services.words(lang, "open-questions")))
     if attention:
         doc.p(Bold(t(lang, "digest.attention")))
         doc.ul(attention)
     return doc.reply()
 
 
-def _title(lang: str, services: Services, scope: str) -> str:
-    if scope.startswith("hf:"):
-        names = services.handlungsfelder.get(scope[3:])
-        return t(lang, "digest.title", name=names[lang] if names else scope[3:])
+def _title(lang: str, services: Services, scope: Scope) -> str:
+    if scope.hf_id is not None:
+        names = services.network.handlungsfelder.get(scope.hf_id)
+        return t(lang, "digest.title", name=names[lang] if names else scope.hf_id)
     return t(lang, "digest.title_room")
 
 
 @router.command(
     "digest",
     aliases={"de": ("wochenrückblick", "wochenrueckblick")},
-    args=(Arg("action", label={"de": "abonnieren|abbestellen", "en": "subscribe|unsubscribe"}, required=False),),
     help={
-        "de": "Zeigt den Wochenrückblick dieses Raums. „abonnieren“: jede Woche als Direktnachricht; „abbestellen“ beendet das.",
-        "en": "Shows this room's weekly digest. “subscribe”: every week as a direct message; “unsubscribe” ends that.",
+        "de": "Zeigt den Wochenrückblick dieses Raums.",
+        "en": "Shows this room's weekly digest.",
     },
 )
-async def digest(ctx: CommandContext, action: str) -> Reply:
-    word = action.casefold()
-    prefs = ctx.services.preferences
-    if word in {"abonnieren", "subscribe"}:
-        await prefs.subscribe_digest(ctx.caller.user_id, ctx.lang, ctx.now)
-        return Doc().p(t(ctx.lang, "digest.subscribed", unsubscribe=f"{ctx.prefix}{ctx.word} {'abbestellen' if ctx.lang == 'de' else 'unsubscribe'}")).reply(reaction="✅")
-    if word in {"abbestellen", "unsubscribe"}:
-        removed = await prefs.unsubscribe_digest(ctx.caller.user_id)
-        return Doc().p(t(ctx.lang, "digest.unsubscribed" if removed else "digest.not_subscribed")).reply(reaction="✅" if removed else None)
-    if word:
-        raise BadArgument("digest.usage", word=action)
+async def digest(ctx: CommandContext) -> Reply:
+    words = ctx.services.words
     if ctx.room.is_coordination:
-        reply = await rollup(ctx.services, ctx.now, ctx.lang, ctx.prefix)
+        reply = await rollup(ctx.services, ctx.now, ctx.lang)
     elif ctx.room.is_direct:
         scopes = ctx.visible_scopes() or frozenset()
-        reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, scopes, ctx.now), t(ctx.lang, "digest.title_personal"), ctx.prefix)
+        reply = render(ctx.lang, ctx.services.network.timezone, await ctx.services.digests.build(scopes, ctx.now), t(ctx.lang, "digest.title_personal"), words)
     else:
-        reply = render(ctx.lang, ctx.services.timezone, await build(ctx.services, frozenset({ctx.room.scope}), ctx.now),
-                       _title(ctx.lang, ctx.services, ctx.room.scope), ctx.prefix)
+        reply = render(ctx.lang, ctx.services.network.timezone, await ctx.services.digests.build(frozenset({ctx.room.scope}), ctx.now),
+                       _title(ctx.lang, ctx.services, ctx.room.scope), words)
     return reply or Doc().p(t(ctx.lang, "digest.empty")).reply()
 
 
-async def render_digest_firing(services: Services, firing: Firing, late: bool, scopes_of, post_empty: bool) -> Outgoing | None:
-    """The scheduled weekly digest for one target ("scope:…", "network" or "dm:@user")."""
-    target, end = firing.target or "", firing.occurrence
-    if target == "network":
-        reply = await rollup(services, end, services.default_language)
-        out_target = "coordination"
-        lang = services.default_language
-    elif target.startswith("dm:"):
-        user, _, lang = target[3:].rpartition("|")
-        scopes = scopes_of(user)
-        reply = render(lang, services.timezone, await build(services, scopes, end), t(lang, "digest.title_personal")) if scopes else None
-        out_target = f"dm:{user}"
+@router.subcommand("digest", "subscribe", aliases={"de": ("abonnieren",)},
+                   help={"de": "Schickt dir den Wochenrückblick jede Woche als Direktnachricht.",
+                         "en": "Sends you the weekly digest every week as a direct message."})
+async def digest_subscribe(ctx: CommandContext) -> Reply:
+    await ctx.services.preferences.subscribe_digest(ctx.caller.user_id, ctx.lang, ctx.now)
+    return Doc().p(t(ctx.lang, "digest.subscribed", unsubscribe=ctx.cmd("digest unsubscribe"))).reply(reaction="✅")
+
+
+@router.subcommand("digest", "unsubscribe", aliases={"de": ("abbestellen",)},
+                   help={"de": "Beendet den Wochenrückblick als Direktnachricht.", "en": "Stops the weekly digest by direct message."})
+async def digest_unsubscribe(ctx: CommandContext) -> Reply:
+    removed = await ctx.services.preferences.unsubscribe_digest(ctx.caller.user_id)
+    return Doc().p(t(ctx.lang, "digest.unsubscribed" if removed else "digest.not_subscribed")).reply(reaction="✅" if removed else None)
+
+
+async def render_digest_firing(services: Services, firing: Firing, late: bool,
+                               scopes_of: Callable[[str], frozenset[Scope]], post_empty: bool) -> Outgoing | None:
+    """The scheduled weekly digest for one target: the room of a scope, the coordination room
+    (the network roll-up) or a subscriber (a personal digest over the rooms they are in)."""
+    target, end = firing.target, firing.occurrence
+    assert target is not None and end is not None, "a digest firing names its target and week"
+    lang = firing.lang or await services.language_for(target)
+    if target.kind is DestinationKind.COORDINATION:
+        reply = await rollup(services, end, lang)
+    elif target.kind is DestinationKind.DIRECT:
+        assert target.user_id is not None
+        scopes = scopes_of(target.user_id)
+        reply = render(lang, services.network.timezone, await services.digests.build(scopes, end), t(lang, "digest.title_personal"),
+                       services.words) if scopes else None
     else:
-        lang = services.default_language
-        scope = target.removeprefix("scope:")
-        digest_ = await services.digest_batch.get(services, scope, end) if services.digest_batch else \
-            await build(services, frozenset({scope}), end)
-        reply = render(lang, services.timezone, digest_, _title(lang, services, scope))
-        out_target = target
+        assert target.scope is not None
+        scope = target.scope
+        digest_ = await services.digests.batch.get(scope, end)
+        reply = render(lang, services.network.timezone, digest_, _title(lang, services, scope), services.words)
+    out_target = target
     if reply is None:
         if not post_empty:
             return None
@@ -238,14 +209,16 @@ def _prepend_late(reply: Reply, lang: str) -> Reply:
     aliases={"de": ("bericht",)},
     args=(Arg("which", label={"de": "Bereich Zeitraum", "en": "area period"}, rest=True, required=False),),
     help={
-        "de": "Bericht zum Landesintegrationskonzept (LIK) als Markdown, HTML, CSV und JSON: „!bericht hf-gesundheit Q3 2026“. Ohne Angaben: alle Bereiche, dieses Jahr.",
-        "en": "Report on the state integration concept (LIK) as Markdown, HTML, CSV and JSON: “!report hf-gesundheit Q3 2026”. Without details: all areas, this year.",
+        "de": "Bericht zum Landesintegrationskonzept (LIK) als Markdown, HTML, CSV und JSON: „!bericht hf-gesundheit Q3 "
+              "2026“. Ohne Angaben: alle Bereiche, dieses Jahr.",
+        "en": "Report on the state integration concept (LIK) as Markdown, HTML, CSV and JSON: “!report hf-gesundheit Q3 "
+              "2026”. Without details: all areas, this year.",
     },
     permission=Permission.COORDINATOR,
 )
 async def report(ctx: CommandContext, which: str) -> Reply:
     words = which.split()
-    known = ctx.services.handlungsfelder
+    known = ctx.services.network.handlungsfelder
     chosen = [w.lower() for w in words if w.lower().removeprefix("hf:") in known]
     hfs = [w.removeprefix("hf:") for w in chosen] or ([ctx.room.handlungsfeld] if ctx.room.handlungsfeld else sorted(known))
     period_text = " ".join(w for w in words if w.lower() not in chosen)
@@ -253,13 +226,13 @@ async def report(ctx: CommandContext, which: str) -> Reply:
         start, end = parse_period(period_text, ctx.now.date())
     except PeriodError:
         raise BadArgument("digest.bad_period", text=period_text) from None
-    built = await build_report(network=ctx.services.network_name, register=ctx.services.knowledge.repository,
+    built = await build_report(network=ctx.services.network.name, register=ctx.services.register,
                                meetings=ctx.services.meetings, handlungsfelder=hfs, start=start, end=end, now=ctx.now)
     names = {hf: names[ctx.lang] for hf, names in known.items()}
     stem = f"bericht-{'-'.join(hfs) if len(hfs) <= 2 else 'netzwerk'}-{start.isoformat()}-{end.isoformat()}"
     files = (
-        Attachment(f"{stem}.md", to_markdown(built, names, ctx.lang).encode(), "text/markdown"),
-        Attachment(f"{stem}.html", to_html(built, names, ctx.lang).encode(), "text/html"),
+        Attachment(f"{stem}.md", to_markdown(built, names, report_labels(ctx.lang)).encode(), "text/markdown"),
+        Attachment(f"{stem}.html", to_html(built, names, report_labels(ctx.lang)).encode(), "text/html"),
         Attachment(f"{stem}.csv", to_csv(built).encode(), "text/csv"),
         Attachment(f"{stem}.json", to_json(built).encode(), "application/json"),
     )

@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from knowledge.register import Entry
+from knowledge.register.model import Entry
 from knowledge.text import words
+from knowledge.values import Scope
 
 FUZZY_CUTOFF = 80
 FUZZY_LIMIT = 30
@@ -27,14 +28,14 @@ class IndexRow(NamedTuple):
     """What the index needs of an entry (loaded without building full entries at start-up)."""
 
     id: int
-    scope: str
+    scope: Scope
     retracted: bool
     created: float
     text: str
 
 
 class _Doc(NamedTuple):
-    scope: str
+    scope: Scope
     retracted: bool
     created: float
     tokens: tuple[str, ...]
@@ -64,7 +65,7 @@ class SearchIndex:
     def _add(self, row: IndexRow) -> None:
         # Interned, so each distinct word is stored once however many entries use it.
         tokens = tuple(sys.intern(w) for w in dict.fromkeys(words(row.text)))
-        self._docs[row.id] = _Doc(sys.intern(row.scope), row.retracted, row.created, tokens)
+        self._docs[row.id] = _Doc(row.scope, row.retracted, row.created, tokens)
         for token in tokens:
             self._postings[token].append(row.id)
 
@@ -98,7 +99,7 @@ class SearchIndex:
             found.setdefault(word, score * 0.95)
         return found
 
-    def search(self, text: str, scopes: frozenset[str] | None) -> list[int]:
+    def search(self, text: str, scopes: frozenset[Scope] | None) -> list[int]:
         """Entry ids matching `text`, best first, limited to `scopes` (None: all)."""
         query_words = list(dict.fromkeys(words(text)))
         if not query_words:

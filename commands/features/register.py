@@ -8,15 +8,19 @@ with a recording command and no text records the replied-to message and credits 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timezone
+from typing import Any
 
-from commands.context import CommandContext, Permission
-from commands.errors import BadArgument, NotFound, PermissionDenied, UserError
+from commands.context import CommandContext
+from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import t
+from commands.permission import Permission
 from commands.registry import Arg, Router
-from commands.render import Bold, Doc, Link, Reply
-from knowledge.register import (
+from commands.render import Bold, Doc, Inline, Item, Link, Reply
+from knowledge.dates import parse_day, spell_date, spell_datetime
+from knowledge.meetings.model import MinutesItemKind
+from knowledge.register.model import (
     MAX_TAGS,
     MAX_TEXT,
     MAX_TITLE,
@@ -28,12 +32,10 @@ from knowledge.register import (
     NewEntry,
     Query,
     Status,
-    hf_scope,
-    network_scope,
     parse_short_id,
     parse_status,
 )
-from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from knowledge.values import Scope
 
 router = Router()
 PAGE = 10
@@ -56,7 +58,7 @@ class Parsed:
     text: str
     tags: tuple[str, ...]
     lik: tuple[str, ...]
-    scope: str
+    scope: Scope
 
 
 def _kind_name(lang: str, kind: Kind) -> str:
@@ -67,17 +69,13 @@ def _status_name(lang: str, status: Status | None) -> str:
     return t(lang, f"state.{status.value}") if status else ""
 
 
-def scope_name(ctx: CommandContext, scope: str) -> str:
-    if scope == network_scope():
+def scope_name(ctx: CommandContext, scope: Scope) -> str:
+    if scope.is_network:
         return t(ctx.lang, "knowledge.scope.network")
-    if scope.startswith("hf:"):
-        names = ctx.services.handlungsfelder.get(scope[3:])
-        return names[ctx.lang] if names else scope[3:]
+    if scope.hf_id is not None:
+        names = ctx.services.network.handlungsfelder.get(scope.hf_id)
+        return names[ctx.lang] if names else scope.hf_id
     return t(ctx.lang, "knowledge.scope.room")
-
-
-def _example(ctx: CommandContext, word: str, text: str) -> str:
-    return f"{ctx.prefix}{word} {text}"
 
 
 def _require_text(ctx: CommandContext, text: str, example: str) -> str:
@@ -100,15 +98,14 @@ def parse_recording(ctx: CommandContext, raw: str) -> Parsed:
     scope = ctx.room.scope
     if hf_values:
         wanted = hf_values[-1].lower()
-        if ctx.caller.permission < Permission.COORDINATOR:
-            raise PermissionDenied("knowledge.hf_not_allowed")
-        if wanted not in ctx.services.handlungsfelder:
-            raise BadArgument("knowledge.unknown_hf", hf=wanted, valid=", ".join(sorted(ctx.services.handlungsfelder)))
-        scope = hf_scope(wanted)
+        ctx.require_owner(refusal="knowledge.hf_not_allowed")  # filing elsewhere is for coordinators
+        if wanted not in ctx.services.network.handlungsfelder:
+            raise BadArgument("knowledge.unknown_hf", hf=wanted, valid=", ".join(sorted(ctx.services.network.handlungsfelder)))
+        scope = Scope.handlungsfeld(wanted)
     return Parsed(text=text, tags=tags, lik=lik, scope=scope)
 
 
-def _source(ctx: CommandContext) -> dict:
+def _source(ctx: CommandContext) -> dict[str, str]:
     """Where the recorded text comes from: the replied-to message, with credit and permalink."""
     quoted = ctx.reply_to
     if quoted is None:
@@ -120,7 +117,7 @@ def _source(ctx: CommandContext) -> dict:
     }
 
 
-def _new_entry(ctx: CommandContext, kind: Kind, parsed: Parsed, **extra) -> NewEntry:
+def _new_entry(ctx: CommandContext, kind: Kind, parsed: Parsed, **extra: Any) -> NewEntry:
     return NewEntry(
         kind=kind,
         scope=parsed.scope,
@@ -138,17 +135,17 @@ def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1].rstrip() + "…"
 
 
-async def _capture(ctx: CommandContext, entry: Entry, kind: str | None = None) -> bool:
+async def _capture(ctx: CommandContext, entry: Entry, kind: MinutesItemKind | None = None) -> bool:
     """During a session, what the register records also goes into the minutes."""
     minutes = ctx.services.minutes
     if minutes is None:
         return False
     text = f"{entry.headline} – {entry.url}" if entry.url else entry.headline
-    return await minutes.capture(ctx.room.room_id, kind or entry.kind.value, entry.short_id, text,
+    return await minutes.capture(ctx.room.room_id, kind or MinutesItemKind(entry.kind.value), entry.short_id, text,
                                  ctx.caller.user_id, ctx.now, ctx.event_id)
 
 
-async def _confirm(ctx: CommandContext, entry: Entry, minutes_kind: str | None = None) -> Reply:
+async def _confirm(ctx: CommandContext, entry: Entry, minutes_kind: MinutesItemKind | None = None) -> Reply:
     lang = ctx.lang
     captured = await _capture(ctx, entry, minutes_kind)
     doc = Doc().p(
@@ -164,7 +161,7 @@ async def _confirm(ctx: CommandContext, entry: Entry, minutes_kind: str | None =
     if captured:
         details.append(t(lang, "meetings.in_minutes"))
     doc.ul(details)
-    return doc.reply(reaction="✅")
+    return doc.reply(reaction="✅", objects=(entry.short_id, *((entry.supersedes,) if entry.supersedes else ())))
 
 
 async def _record_with_status(ctx: CommandContext, kind: Kind, text: str) -> Reply:
@@ -179,8 +176,8 @@ async def _record_with_status(ctx: CommandContext, kind: Kind, text: str) -> Rep
             raise BadArgument("knowledge.supersede_kind")
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)
-    _require_text(ctx, parsed.text, _example(ctx, ctx.word, t(ctx.lang, f"knowledge.example.{kind.value}")))
-    kb = ctx.services.knowledge
+    _require_text(ctx, parsed.text, ctx.echo(t(ctx.lang, f"knowledge.example.{kind.value}")))
+    kb = ctx.services.register
     new = _new_entry(ctx, kind, parsed)
     if old is None:
         entry, _ = await kb.record(new, ctx.now)
@@ -229,12 +226,12 @@ async def note(ctx: CommandContext, text: str) -> Reply:
     return await record_note(ctx, text)
 
 
-async def record_note(ctx: CommandContext, text: str, minutes_kind: str | None = None) -> Reply:
+async def record_note(ctx: CommandContext, text: str, minutes_kind: MinutesItemKind | None = None) -> Reply:
     """A note in the register; `!info` uses it too, as an info point in the minutes."""
     raw = text if text.strip() else (ctx.reply_to.body if ctx.reply_to else "")
     parsed = parse_recording(ctx, raw)
-    _require_text(ctx, parsed.text, _example(ctx, ctx.word, t(ctx.lang, "knowledge.example.note")))
-    entry, _ = await ctx.services.knowledge.record(_new_entry(ctx, Kind.NOTE, parsed), ctx.now)
+    _require_text(ctx, parsed.text, ctx.echo(t(ctx.lang, "knowledge.example.note")))
+    entry, _ = await ctx.services.register.record(_new_entry(ctx, Kind.NOTE, parsed), ctx.now)
     return await _confirm(ctx, entry, minutes_kind)
 
 
@@ -255,14 +252,14 @@ async def link(ctx: CommandContext, url: str, title: str) -> Reply:
         url = found.group(0) if found else ""
         title = title or ctx.reply_to.body.replace(url, "").strip()
     if not url:
-        raise BadArgument("knowledge.empty_link", example=_example(ctx, ctx.word, "https://www.example.org Titel"))
+        raise BadArgument("knowledge.empty_link", example=ctx.echo("https://www.example.org Titel"))
     if not URL.match(url) or len(url) > MAX_URL:
         raise BadArgument("knowledge.bad_url", url=url[:100])
     parsed = parse_recording(ctx, title)
     if len(parsed.text) > MAX_TITLE:
         raise BadArgument("knowledge.too_long", length=len(parsed.text), max=MAX_TITLE)
     text = parsed.text or url
-    entry, _ = await ctx.services.knowledge.record(
+    entry, _ = await ctx.services.register.record(
         _new_entry(ctx, Kind.LINK, Parsed(text, parsed.tags, parsed.lik, parsed.scope), url=url, title=parsed.text or None),
         ctx.now,
     )
@@ -282,9 +279,9 @@ def _parse_id(text: str) -> tuple[Kind, int]:
 async def _visible_entry(ctx: CommandContext, ref: tuple[Kind, int], history: bool = False) -> Entry:
     """The entry, if the caller may see it from here; otherwise the same answer as for a missing one."""
     short = f"{ref[0].prefix}-{ref[1]}"
-    search_word = ctx.prefix + next(c for c in ctx.registry.commands if c.name == "search").word(ctx.lang)
+    search_word = ctx.cmd("search")
     try:
-        entry = await ctx.services.knowledge.get(*ref, history=history)
+        entry = await ctx.services.register.get(*ref, history=history)
     except EntryNotFound:
         raise NotFound("knowledge.not_found", id=short, search=search_word) from None
     scopes = ctx.visible_scopes()
@@ -294,11 +291,7 @@ async def _visible_entry(ctx: CommandContext, ref: tuple[Kind, int], history: bo
 
 
 def _check_may_change(ctx: CommandContext, entry: Entry) -> None:
-    if ctx.caller.permission >= Permission.COORDINATOR:
-        return
-    if ctx.caller.user_id in (entry.recorded_by, entry.author):
-        return
-    raise PermissionDenied("knowledge.not_allowed", id=entry.short_id)
+    ctx.require_owner(entry.recorded_by, entry.author, refusal="knowledge.not_allowed", id=entry.short_id)
 
 
 def _valid_statuses(lang: str) -> str:
@@ -308,10 +301,13 @@ def _valid_statuses(lang: str) -> str:
 @router.command(
     "set-status",
     aliases={"de": ("stand",)},
-    args=(ENTRY_ID, Arg("status", label={"de": "Stand", "en": "status"}), Arg("details", label={"de": "bis DATUM @wer", "en": "until DATE @who"}, rest=True, required=False)),
+    args=(ENTRY_ID, Arg("status", label={"de": "Stand", "en": "status"}),
+          Arg("details", label={"de": "bis DATUM @wer", "en": "until DATE @who"}, rest=True, required=False)),
     help={
-        "de": "Setzt den Stand eines Beschlusses, z. B. „!stand B-12 umgesetzt“. Optional: „bis 31.12.2026“ und „@wer“ als verantwortliche Person. Darf, wer ihn festgehalten hat, und die Koordination.",
-        "en": "Sets the status of a decision, e.g. “!set-status B-12 implemented”. Optional: “until 2026-12-31” and “@who” as the person responsible. For whoever recorded it, and coordinators.",
+        "de": "Setzt den Stand eines Beschlusses, z. B. „!stand B-12 umgesetzt“. Optional: „bis 31.12.2026“ und „@wer“ als "
+              "verantwortliche Person. Darf, wer ihn festgehalten hat, und die Koordination.",
+        "en": "Sets the status of a decision, e.g. “!set-status B-12 implemented”. Optional: “until 2026-12-31” and “@who” "
+              "as the person responsible. For whoever recorded it, and coordinators.",
     },
 )
 async def set_status(ctx: CommandContext, entry_id: str, status: str, details: str) -> Reply:
@@ -323,18 +319,18 @@ async def set_status(ctx: CommandContext, entry_id: str, status: str, details: s
     if chosen is None or chosen is Status.SUPERSEDED:
         raise BadArgument("knowledge.unknown_status", word=status, valid=_valid_statuses(ctx.lang))
     _check_may_change(ctx, entry)
-    values: dict = {"status": chosen.value}
+    owner, due = None, None
     words = details.split()
     for i, word in enumerate(words):
-        if word.startswith("@") and ":" in word:
-            values["owner"] = word
+        if ctx.person(word):
+            owner = ctx.person(word)
         elif word.casefold() in {"bis", "until", "due"} and i + 1 < len(words):
-            day = parse_day(words[i + 1])
-            if day is None:
+            due = parse_day(words[i + 1], ctx.now.date())
+            if due is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
-            values["due"] = day
-    updated = await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="status", **values)
-    return Doc().p(t(ctx.lang, "knowledge.status_set", id=updated.short_id, status=_status_name(ctx.lang, updated.status))).reply(reaction="✅")
+    updated = await ctx.services.register.set_status(ref, ctx.caller.user_id, ctx.now, chosen, owner=owner, due=due)
+    return Doc().p(t(ctx.lang, "knowledge.status_set", id=updated.short_id, status=_status_name(ctx.lang, updated.status))).reply(
+        reaction="✅", objects=(updated.short_id,))
 
 
 @router.command(
@@ -350,16 +346,11 @@ async def edit(ctx: CommandContext, entry_id: str, text: str) -> Reply:
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref)
     parsed = parse_recording(ctx, text)
-    _require_text(ctx, parsed.text, _example(ctx, ctx.word, f"{entry.short_id} " + t(ctx.lang, "knowledge.example.note")))
+    _require_text(ctx, parsed.text, ctx.echo(f"{entry.short_id} " + t(ctx.lang, "knowledge.example.note")))
     _check_may_change(ctx, entry)
-    values: dict = {"title": parsed.text} if entry.kind is Kind.LINK else {"text": parsed.text}
-    if parsed.tags:
-        values["tags"] = list(parsed.tags)
-    if parsed.lik:
-        values["lik"] = list(parsed.lik)
-    await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="edited", **values)
-    show = ctx.prefix + ctx.command_word("show") + " " + entry.short_id
-    return Doc().p(t(ctx.lang, "knowledge.edited", id=entry.short_id, show=show)).reply(reaction="✅")
+    await ctx.services.register.edit(ref, ctx.caller.user_id, ctx.now, parsed.text, parsed.tags, parsed.lik)
+    show = ctx.cmd("show", entry.short_id)
+    return Doc().p(t(ctx.lang, "knowledge.edited", id=entry.short_id, show=show)).reply(reaction="✅", objects=(entry.short_id,))
 
 
 @router.command(
@@ -377,18 +368,18 @@ async def retract(ctx: CommandContext, entry_id: str) -> Reply:
     _check_may_change(ctx, entry)
     if entry.retracted:
         raise UserError("knowledge.already_retracted", id=entry.short_id)
-    await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="retracted", retracted=True)
-    show = ctx.prefix + ctx.command_word("show") + " " + entry.short_id
-    return Doc().p(t(ctx.lang, "knowledge.retracted", id=entry.short_id, show=show)).reply(reaction="✅")
+    await ctx.services.register.retract(ref, ctx.caller.user_id, ctx.now)
+    show = ctx.cmd("show", entry.short_id)
+    return Doc().p(t(ctx.lang, "knowledge.retracted", id=entry.short_id, show=show)).reply(reaction="✅", objects=(entry.short_id,))
 
 
 async def _set_public(ctx: CommandContext, entry_id: str, public: bool) -> Reply:
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref)
     if entry.public != public:
-        await ctx.services.knowledge.change(*ref, by=ctx.caller.user_id, at=ctx.now, action="visibility", public=public)
+        await ctx.services.register.set_public(ref, ctx.caller.user_id, ctx.now, public)
     key = "knowledge.public_set" if public else "knowledge.internal_set"
-    return Doc().p(t(ctx.lang, key, id=entry.short_id)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, key, id=entry.short_id)).reply(reaction="✅", objects=(entry.short_id,))
 
 
 @router.command(
@@ -420,8 +411,8 @@ async def make_internal(ctx: CommandContext, entry_id: str) -> Reply:
 
 
 
-def _line(ctx: CommandContext, entry: Entry) -> tuple:
-    parts: list = [Bold(entry.short_id), " "]
+def _line(ctx: CommandContext, entry: Entry) -> tuple[Inline, ...]:
+    parts: list[Inline] = [Bold(entry.short_id), " "]
     if entry.status:
         parts.append(f"({_status_name(ctx.lang, entry.status)}) ")
     parts.append(_preview(entry.headline))
@@ -430,63 +421,55 @@ def _line(ctx: CommandContext, entry: Entry) -> tuple:
     return tuple(parts)
 
 
-def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> dict:
-    """Filter words → a serialisable query (stored for `!mehr`)."""
-    query: dict = {"type": "list", "kinds": [k.value for k in kinds]}
+def _parse_filters(ctx: CommandContext, kinds: tuple[Kind, ...], text: str) -> Query:
+    """Filter words → a query (kept for `!mehr`)."""
+    tag, since, scope, status = None, None, None, None
     words = text.split()
     i = 0
-    names = {k: v for k, v in ctx.services.handlungsfelder.items()}
+    names = ctx.services.network.handlungsfelder
     while i < len(words):
         word = words[i]
         lower = word.casefold()
         if word.startswith("#") and len(word) > 1:
-            query["tag"] = word[1:].lower()
+            tag = word[1:].lower()
         elif lower in SINCE_WORDS and i + 1 < len(words):
-            day = parse_day(words[i + 1])
+            day = parse_day(words[i + 1], ctx.now.date(), past=True)
             if day is None:
                 raise BadArgument("knowledge.bad_date", text=words[i + 1])
-            query["since"] = day.isoformat()
+            since = datetime.combine(day, time.min, tzinfo=timezone.utc)
             i += 1
         elif lower.removeprefix("hf:") in names:
-            query["scope"] = hf_scope(lower.removeprefix("hf:"))
+            scope = Scope.handlungsfeld(lower.removeprefix("hf:"))
         elif parse_status(word):
-            query["status"] = parse_status(word).value
+            status = parse_status(word)
         else:
             raise BadArgument("knowledge.unknown_filter", word=word, hfs=", ".join(sorted(names)) or "–")
         i += 1
-    return query
+    return Query(kinds=kinds, scopes=None, scope=scope, tag=tag, since=since, status=status)
 
 
-async def _page(ctx: CommandContext, query: dict, offset: int) -> Reply:
+async def _page(ctx: CommandContext, query: Query, offset: int) -> Reply:
     lang = ctx.lang
-    kb = ctx.services.knowledge
+    kb = ctx.services.register
     scopes = ctx.visible_scopes()
-    if query["type"] == "search":
-        entries, total = await kb.search(query["text"], scopes, PAGE, offset)
-        title = t(lang, "knowledge.search_title", query=query["text"], shown=f"{offset + 1}–{offset + len(entries)}", total=total)
-        empty = t(lang, "knowledge.search_empty", query=query["text"])
+    if query.search is not None:
+        entries, total = await kb.search(query.search, scopes, PAGE, offset)
+        title = t(lang, "knowledge.search_title", query=query.search, shown=f"{offset + 1}–{offset + len(entries)}", total=total)
+        empty = t(lang, "knowledge.search_empty", query=query.search)
     else:
-        since = query.get("since")
-        q = Query(
-            kinds=tuple(Kind(k) for k in query["kinds"]),
-            scopes=scopes,
-            scope=query.get("scope"),
-            tag=query.get("tag"),
-            since=datetime.combine(datetime.fromisoformat(since).date(), time.min, tzinfo=timezone.utc) if since else None,
-            status=Status(query["status"]) if query.get("status") else None,
-        )
-        entries, total = await kb.list(q, PAGE, offset)
-        title = t(lang, "knowledge.list_title", title=t(lang, f"knowledge.list.{query['kinds'][0]}"), shown=f"{offset + 1}–{offset + len(entries)}", total=total)
+        entries, total = await kb.list(replace(query, scopes=scopes), PAGE, offset)
+        title = t(lang, "knowledge.list_title", title=t(lang, f"knowledge.list.{query.kinds[0].value}"),
+                  shown=f"{offset + 1}–{offset + len(entries)}", total=total)
         empty = t(lang, "knowledge.list_empty")
     if not entries:
         if offset:
             return Doc().p(t(lang, "knowledge.no_more")).reply()
         return Doc().p(empty).reply()
-    await kb.repository.save_pager(ctx.caller.user_id, ctx.room.room_id, query, offset + len(entries))
+    await kb.remember_listing(ctx.caller.user_id, ctx.room.room_id, query, offset + len(entries))
     doc = Doc().p(title).ul([_line(ctx, e) for e in entries])
     if offset + len(entries) < total:
-        doc.p(t(lang, "knowledge.more_hint", more=ctx.prefix + ctx.command_word("more")))
-    doc.p(t(lang, "knowledge.show_hint", show=ctx.prefix + ctx.command_word("show") + " " + entries[0].short_id))
+        doc.p(t(lang, "knowledge.more_hint", more=ctx.cmd("more")))
+    doc.p(t(lang, "knowledge.show_hint", show=ctx.cmd("show", entries[0].short_id)))
     return doc.reply()
 
 
@@ -534,17 +517,18 @@ async def notes(ctx: CommandContext, filters: str) -> Reply:
 async def search(ctx: CommandContext, text: str) -> Reply:
     text = text.strip()
     if not text:
-        raise BadArgument("knowledge.empty_search", example=_example(ctx, ctx.word, t(ctx.lang, "knowledge.example.search")))
+        raise BadArgument("knowledge.empty_search", example=ctx.echo(t(ctx.lang, "knowledge.example.search")))
     if len(text) > 200:
         raise BadArgument("knowledge.too_long", length=len(text), max=200)
-    return await _page(ctx, {"type": "search", "text": text}, 0)
+    return await _page(ctx, Query(kinds=(), scopes=None, search=text), 0)
 
 
-@router.command("more", aliases={"de": ("mehr",)}, help={"de": "Zeigt die nächsten Treffer der letzten Liste oder Suche.", "en": "Shows the next results of the last list or search."})
+@router.command("more", aliases={"de": ("mehr",)}, help={"de": "Zeigt die nächsten Treffer der letzten Liste oder Suche.",
+                                                         "en": "Shows the next results of the last list or search."})
 async def more(ctx: CommandContext) -> Reply:
-    saved = await ctx.services.knowledge.repository.load_pager(ctx.caller.user_id, ctx.room.room_id)
+    saved = await ctx.services.register.last_listing(ctx.caller.user_id, ctx.room.room_id)
     if saved is None:
-        return Doc().p(t(ctx.lang, "knowledge.no_pager", example=_example(ctx, ctx.command_word("search"), t(ctx.lang, "knowledge.example.search")))).reply()
+        return Doc().p(t(ctx.lang, "knowledge.no_pager", example=ctx.cmd("search", t(ctx.lang, "knowledge.example.search")))).reply()
     query, offset = saved
     return await _page(ctx, query, offset)
 
@@ -556,13 +540,13 @@ async def more(ctx: CommandContext) -> Reply:
     help={"de": "Zeigt einen Eintrag mit Verlauf und Nachfolgern.", "en": "Shows one entry with its history and successors."},
 )
 async def show(ctx: CommandContext, entry_id: str) -> Reply:
-    lang, tz = ctx.lang, ctx.services.timezone
+    lang, tz = ctx.lang, ctx.services.network.timezone
     ref = _parse_id(entry_id)
     entry = await _visible_entry(ctx, ref, history=True)
     doc = Doc().p(Bold(f"{_kind_name(lang, entry.kind)} {entry.short_id}"), ": ", entry.title or entry.text)
     if entry.title and entry.text != entry.title:
         doc.p(entry.text)
-    facts: list = []
+    facts: list[Item] = []
     if entry.url:
         facts.append((Link(entry.url, entry.url),))
     if entry.status:
@@ -595,18 +579,18 @@ async def show(ctx: CommandContext, entry_id: str) -> Reply:
 
 async def _chain(ctx: CommandContext, entry: Entry) -> list[str]:
     """Short ids from the oldest predecessor to the newest successor."""
-    kb = ctx.services.knowledge
+    kb = ctx.services.register
     chain = [entry.short_id]
     current = entry
     for _ in range(50):
         if not current.supersedes:
             break
-        current = await kb.get(*parse_short_id(current.supersedes))
+        current = await kb.get(*_parse_id(current.supersedes))
         chain.insert(0, current.short_id)
     current = entry
     for _ in range(50):
         if not current.superseded_by:
             break
-        current = await kb.get(*parse_short_id(current.superseded_by))
+        current = await kb.get(*_parse_id(current.superseded_by))
         chain.append(current.short_id)
     return chain

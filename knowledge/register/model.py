@@ -1,8 +1,7 @@
 """The knowledge register: decisions, agreements, links and notes that outlive staff turnover.
 
-An entry has a short, stable id (B-12, V-3, L-7, N-3), belongs to a *scope* (a
-Handlungsfeld `hf:<id>`, the whole network `network`, or one other room `room:<id>`), and
-keeps its full history: nothing is overwritten without a revision that says who, when,
+An entry has a short, stable id (B-12, V-3, L-7, N-3), belongs to a `Scope` (a
+Handlungsfeld, the whole network, or one other room), and keeps its full history: nothing is overwritten without a revision that says who, when,
 before and after.
 """
 from __future__ import annotations
@@ -11,6 +10,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from knowledge.values import Scope
 
 MAX_TEXT = 2000
 MAX_TITLE = 200
@@ -70,25 +71,26 @@ def parse_short_id(text: str) -> tuple[Kind, int] | None:
     return KIND_BY_PREFIX[match.group(1).upper()], int(match.group(2))
 
 
-def network_scope() -> str:
-    return "network"
+class RevisionAction(enum.StrEnum):
+    """What a revision in an entry's history did (stored as its value)."""
 
-
-def hf_scope(handlungsfeld: str) -> str:
-    return f"hf:{handlungsfeld}"
-
-
-def room_scope(room_id: str) -> str:
-    return f"room:{room_id}"
+    CREATED = "created"
+    EDITED = "edited"
+    STATUS = "status"
+    RETRACTED = "retracted"
+    SUPERSEDED = "superseded"
+    VISIBILITY = "visibility"
+    SOURCE_CHANGED = "source_changed"
+    SOURCE_REDACTED = "source_redacted"
 
 
 @dataclass(frozen=True)
 class Revision:
     at: datetime
     by: str
-    action: str  # created, edited, status, retracted, superseded, visibility, source_changed, source_redacted
-    before: dict
-    after: dict
+    action: RevisionAction
+    before: dict[str, object]
+    after: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class Entry:
     id: int
     kind: Kind
     number: int
-    scope: str
+    scope: Scope
     text: str
     author: str  # who recorded it (or the original author when recorded from a reply)
     recorded_by: str
@@ -134,7 +136,7 @@ class NewEntry:
     """What a command or an import hands the repository to record."""
 
     kind: Kind
-    scope: str
+    scope: Scope
     text: str
     author: str
     recorded_by: str
@@ -156,15 +158,18 @@ class NewEntry:
 
 @dataclass(frozen=True)
 class Query:
-    """A filter for listing entries."""
+    """A filter for listing entries, or (with `search`) a full-text search. The last one of a
+    person in a room is kept, so that `!mehr` can page on; `scopes` is not kept: it is what
+    the caller may see, worked out anew each time."""
 
     kinds: tuple[Kind, ...]
-    scopes: frozenset[str] | None  # None: every scope (coordination room)
-    scope: str | None = None  # only this scope (e.g. a Handlungsfeld)
+    scopes: frozenset[Scope] | None  # None: every scope (coordination room)
+    scope: Scope | None = None  # only this scope (e.g. a Handlungsfeld)
     tag: str | None = None
     since: datetime | None = None
     status: Status | None = None
     include_retracted: bool = False
+    search: str | None = None
 
 
 class RegisterError(Exception):

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from knowledge.directory import RoleEntry, Visibility
-from knowledge.meetings import Meeting
-from knowledge.register import Entry, Kind, hf_scope, network_scope
-from knowledge.timefmt import spell_date, spell_datetime
+from knowledge.dates import spell_date, spell_datetime
+from knowledge.directory.model import RoleEntry, Visibility
+from knowledge.meetings.model import Meeting
+from knowledge.publishing.sources import MeetingReads, RegisterReads
+from knowledge.register.model import Entry, Kind
+from knowledge.values import Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATES = {"decided": "beschlossen", "in_progress": "in Umsetzung", "implemented": "umgesetzt", "postponed": "vertagt",
@@ -45,21 +47,22 @@ class Area:
         return f"{self.id}.html"
 
 
-async def publish(*, out: Path, network: str, handlungsfelder: list[tuple[str, str, tuple[str, ...]]], register, meetings,
+async def publish(*, out: Path, network: str, handlungsfelder: list[tuple[str, str, tuple[str, ...]]], register: RegisterReads,
+                  meetings: MeetingReads,
                   roles: list[RoleEntry], now: datetime, timezone: str, ics: bytes) -> list[Path]:
     """Write the site into `out`. `handlungsfelder`: (id, German name, LIK ids)."""
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - run once from the command line, nothing else waits
     public_roles = [r for r in roles if r.visibility is Visibility.PUBLIC]
     areas = []
     for hf_id, name, lik in handlungsfelder:
-        entries = await register.entries_in(frozenset({hf_scope(hf_id)}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
+        entries = await register.entries_in(frozenset({Scope.handlungsfeld(hf_id)}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
         areas.append(Area(
             hf_id, name, lik,
             tuple(e for e in entries if e.kind in (Kind.DECISION, Kind.AGREEMENT)),
             tuple(e for e in entries if e.kind is Kind.LINK),
             tuple(r for r in public_roles if hf_id in r.handlungsfelder),
         ))
-    network_entries = await register.entries_in(frozenset({network_scope()}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
+    network_entries = await register.entries_in(frozenset({Scope.network()}), (Kind.DECISION, Kind.AGREEMENT, Kind.LINK), public_only=True)
     upcoming = []
     for meeting in await meetings.meetings():
         if meeting.public:

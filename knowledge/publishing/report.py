@@ -10,14 +10,18 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from knowledge.register import Kind, hf_scope
-from knowledge.timefmt import parse_day
+from knowledge.dates import parse_day
+from knowledge.publishing.sources import MeetingReads, RegisterReads
+from knowledge.register.model import Kind
+from knowledge.values import Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -70,24 +74,26 @@ def parse_period(text: str, today: date) -> tuple[date, date]:
         end = (date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timedelta(days=1))
         return start, end
     match = re.fullmatch(r"(?:seit|since|ab|from)\s+(\S+)", text)
-    if match and parse_day(match.group(1)):
-        return parse_day(match.group(1)), today
+    since = parse_day(match.group(1), today, past=True) if match else None
+    if since:
+        return since, today
     parts = re.split(r"\s*(?:-|–|bis|to)\s*", text)
-    if len(parts) == 2 and all(parse_day(p) for p in parts):
-        start, end = parse_day(parts[0]), parse_day(parts[1])
+    days = [parse_day(p, today, past=True) for p in parts] if len(parts) == 2 else []
+    if len(days) == 2 and days[0] and days[1]:
+        start, end = days[0], days[1]
         if start > end:
             raise PeriodError(text)
         return start, end
     raise PeriodError(text)
 
 
-async def build_report(*, network: str, register, meetings, handlungsfelder: list[str], start: date, end: date,
+async def build_report(*, network: str, register: RegisterReads, meetings: MeetingReads, handlungsfelder: list[str], start: date, end: date,
                        now: datetime, public_only: bool = False) -> Report:
     begin = datetime.combine(start, time.min, tzinfo=timezone.utc) - timedelta(microseconds=1)
     finish = datetime.combine(end, time.max, tzinfo=timezone.utc)
     rows: list[ReportRow] = []
     for hf in handlungsfelder:
-        scope = frozenset({hf_scope(hf)})
+        scope = frozenset({Scope.handlungsfeld(hf)})
         for entry in await register.created_between(scope, begin, finish, public_only=public_only):
             if entry.kind not in (Kind.DECISION, Kind.AGREEMENT):
                 continue
@@ -134,25 +140,12 @@ def rows_from_csv(text: str) -> tuple[ReportRow, ...]:
     return tuple(ReportRow(**row) for row in csv.DictReader(io.StringIO(text)))
 
 
-LABELS = {
-    "de": {"title": "Bericht zum Landesintegrationskonzept", "period": "Zeitraum", "generated": "Erstellt",
-           "decisions": "Beschlüsse und Vereinbarungen", "meetings": "Sitzungen", "actions": "Aufgaben",
-           "id": "Nummer", "what": "Inhalt", "status": "Stand", "lik": "LIK", "date": "Datum", "owner": "Verantwortlich",
-           "due": "Fällig", "none": "Keine Einträge im Zeitraum.", "public": "Nur öffentliche Einträge.",
-           "states": {"decided": "beschlossen", "in_progress": "in Umsetzung", "implemented": "umgesetzt", "postponed": "vertagt",
-                      "rejected": "abgelehnt", "superseded": "ersetzt", "open": "offen", "done": "erledigt",
-                      "published": "veröffentlicht", "draft": "Entwurf", "running": "läuft"}},
-    "en": {"title": "Report on the state integration concept", "period": "Period", "generated": "Generated",
-           "decisions": "Decisions and agreements", "meetings": "Meetings held", "actions": "Action items",
-           "id": "Id", "what": "Content", "status": "Status", "lik": "LIK", "date": "Date", "owner": "Responsible",
-           "due": "Due", "none": "No entries in the period.", "public": "Public entries only.",
-           "states": {"decided": "decided", "in_progress": "in progress", "implemented": "implemented", "postponed": "postponed",
-                      "rejected": "rejected", "superseded": "superseded", "open": "open", "done": "done",
-                      "published": "published", "draft": "draft", "running": "running"}},
-}
+# The words of a report (title, headings, column names, status names) come from the caller,
+# in the reader's language (commands.i18n.report_labels): the domain knows no catalogue.
+Labels = Mapping[str, Any]
 
 
-def _grouped(report: Report, names: dict[str, str]) -> list[dict]:
+def _grouped(report: Report, names: dict[str, str]) -> list[dict[str, Any]]:
     groups = []
     for hf, rows in report.by_handlungsfeld().items():
         groups.append({
@@ -169,8 +162,8 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
 
 
-def to_markdown(report: Report, names: dict[str, str], lang: str = "de") -> str:
-    L = LABELS[lang]
+def to_markdown(report: Report, names: dict[str, str], labels: Labels) -> str:
+    L = labels
     state = L["states"]
     lines = [f"# {L['title']}: {_md(report.network)}", "",
              f"{L['period']}: {report.start} – {report.end} · {L['generated']}: {report.generated}"
@@ -198,13 +191,14 @@ def to_markdown(report: Report, names: dict[str, str], lang: str = "de") -> str:
     return "\n".join(lines)
 
 
-def to_html(report: Report, names: dict[str, str], lang: str = "de") -> str:
-    return _env.get_template("report.html").render(report=report, groups=_grouped(report, names), L=LABELS[lang], lang=lang)
+def to_html(report: Report, names: dict[str, str], labels: Labels) -> str:
+    return _env.get_template("report.html").render(report=report, groups=_grouped(report, names), L=labels,
+                                                   lang=labels["lang"])
 
 
-def write_all(report: Report, names: dict[str, str], out: Path, lang: str = "de") -> list[Path]:
+def write_all(report: Report, names: dict[str, str], out: Path, labels: Labels) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    files = {"bericht.md": to_markdown(report, names, lang), "bericht.html": to_html(report, names, lang),
+    files = {"bericht.md": to_markdown(report, names, labels), "bericht.html": to_html(report, names, labels),
              "bericht.csv": to_csv(report), "bericht.json": to_json(report)}
     for name, content in files.items():
         (out / name).write_text(content, encoding="utf-8")

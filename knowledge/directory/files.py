@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.directory import RoleEntry, RoleStatus, Visibility
+from knowledge.directory.model import RoleEntry, RoleStatus, Visibility
 
 CSV_FIELDS = [f.name for f in fields(RoleEntry) if f.name not in ("funding_reminded", "confirmation_requested")]
 LIST_SEPARATOR = "; "
@@ -64,7 +64,7 @@ def parse_entries(raw: list[dict], source: str, organisations: dict[str, str] | 
         where += f" ({record.get('id')})" if record.get("id") else ""
 
         def problem(field: str, text: str) -> None:
-            problems.append(f"{where}, field '{field}': {text}")
+            problems.append(f"{where}, field '{field}': {text}")  # noqa: B023 - called within the same iteration
 
         entry_id = str(record.get("id") or "").strip()
         if not entry_id:

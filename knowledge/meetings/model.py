@@ -6,11 +6,13 @@ firing missed while Lotse was down is found again at start and delivered late).
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from knowledge.dates import localize, occurrences
+from knowledge.values import Destination, FiringKind, Scope
 
 DEFAULT_REMINDERS = (timedelta(days=1), timedelta(hours=1))
 
@@ -19,7 +21,7 @@ DEFAULT_REMINDERS = (timedelta(days=1), timedelta(hours=1))
 class Meeting:
     id: int
     number: int
-    scope: str
+    scope: Scope
     title: str
     start: datetime  # first occurrence, aware
     timezone: str
@@ -54,11 +56,16 @@ class Meeting:
         return found[0] if found else None
 
 
+class ReminderTarget(enum.StrEnum):
+    DIRECT = "dm"  # the person who set it, by direct message
+    ROOM = "room"  # the room it was set in
+
+
 @dataclass(frozen=True)
 class Reminder:
     id: int
     number: int
-    target: str  # "room" or "dm"
+    target: ReminderTarget
     room_id: str
     text: str
     start: datetime
@@ -82,7 +89,7 @@ class Reminder:
 class ActionItem:
     id: int
     number: int
-    scope: str
+    scope: Scope
     room_id: str | None
     text: str
     owner: str
@@ -110,10 +117,27 @@ class AgendaItem:
     added_by: str
 
 
+class MinutesItemKind(enum.StrEnum):
+    """What a line of the minutes is: what the register recorded, an action item, an info."""
+
+    DECISION = "decision"
+    AGREEMENT = "agreement"
+    LINK = "link"
+    NOTE = "note"
+    ACTION = "action"
+    INFO = "info"
+
+
+class SessionStatus(enum.StrEnum):
+    RUNNING = "running"
+    DRAFT = "draft"  # ended; minutes wait for the chair's approval
+    PUBLISHED = "published"
+
+
 @dataclass(frozen=True)
 class SessionItem:
     id: int
-    kind: str  # decision, agreement, action, info, link
+    kind: MinutesItemKind
     ref: str | None  # short id in the register or of the action item
     text: str
     by: str
@@ -128,14 +152,14 @@ class Session:
     id: int
     number: int
     room_id: str
-    scope: str
+    scope: Scope
     title: str
     chair: str
     started_at: datetime
     ended_at: datetime | None = None
     meeting_id: int | None = None
     speakers: tuple[str, ...] = ()
-    status: str = "running"  # running, draft, published
+    status: SessionStatus = SessionStatus.RUNNING
     items: tuple[SessionItem, ...] = field(default=(), compare=False)
 
     @property
@@ -145,13 +169,18 @@ class Session:
 
 @dataclass(frozen=True)
 class Firing:
+    """One scheduled post. `key` (stored in the deliveries table) makes it happen once."""
+
     at: datetime
     key: str
-    kind: str  # meeting_reminder, agenda_call, reminder, action_due, digest
+    kind: FiringKind
     item_id: int
     occurrence: datetime | None = None
     offset: timedelta | None = None
-    target: str | None = None  # digests: "scope:<scope>", "network" or "dm:@user"
+    # Digests: the room of a scope (that scope's digest), the coordination room (the network
+    # roll-up) or a person (their personal digest, in `lang`).
+    target: Destination | None = None
+    lang: str | None = None
 
 
 def _minutes(offset: timedelta) -> int:
@@ -169,17 +198,17 @@ def meeting_firings(meeting: Meeting, after: datetime, before: datetime) -> list
             at = occurrence - offset
             if after < at <= before:
                 out.append(Firing(at, f"meeting:{meeting.id}:{occurrence.isoformat()}:{_minutes(offset)}",
-                                  "meeting_reminder", meeting.id, occurrence, offset))
+                                  FiringKind.MEETING_REMINDER, meeting.id, occurrence, offset))
         if meeting.agenda_call:
             at = occurrence - meeting.agenda_call
             if after < at <= before:
-                out.append(Firing(at, f"agenda:{meeting.id}:{occurrence.isoformat()}", "agenda_call", meeting.id,
+                out.append(Firing(at, f"agenda:{meeting.id}:{occurrence.isoformat()}", FiringKind.AGENDA_CALL, meeting.id,
                                   occurrence, meeting.agenda_call))
     return out
 
 
 def reminder_firings(reminder: Reminder, after: datetime, before: datetime) -> list[Firing]:
-    return [Firing(o, f"reminder:{reminder.id}:{o.isoformat()}", "reminder", reminder.id, o)
+    return [Firing(o, f"reminder:{reminder.id}:{o.isoformat()}", FiringKind.REMINDER, reminder.id, o)
             for o in reminder.occurrences(after, before)]
 
 
@@ -188,4 +217,4 @@ def action_firings(item: ActionItem, zone: ZoneInfo, after: datetime, before: da
     if item.done or item.due is None:
         return []
     at = localize(datetime.combine(item.due - timedelta(days=1), time(9, 0)), zone)
-    return [Firing(at, f"action:{item.id}:{item.due.isoformat()}", "action_due", item.id)] if after < at <= before else []
+    return [Firing(at, f"action:{item.id}:{item.due.isoformat()}", FiringKind.ACTION_DUE, item.id)] if after < at <= before else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 
 class RoleStatus(str, enum.Enum):
@@ -74,7 +75,7 @@ class RoleEntry:
     funding_reminded: bool = False
     confirmation_requested: date | None = None
 
-    def with_changes(self, **values) -> "RoleEntry":
+    def with_changes(self, **values: Any) -> RoleEntry:
         return replace(self, **values)
 
     def needs_confirmation(self, today: date, every_days: int) -> bool:
@@ -97,7 +98,7 @@ class LookupResult:
     topics: tuple[str, ...] = ()  # the topic(s) understood; for "none": the nearest topics
     language: str | None = None  # language filter understood from the question
     handlungsfeld: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class DirectoryError(Exception):

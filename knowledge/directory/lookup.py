@@ -16,15 +16,15 @@ from __future__ import annotations
 import re
 from bisect import insort
 from collections import defaultdict
-from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
 
-from knowledge.directory import LookupResult, Match, RoleEntry, RoleStatus, Visibility
-from knowledge.synonyms import TOKEN, SynonymTable
+from knowledge.directory.model import LookupResult, Match, RoleEntry, RoleStatus, Visibility
+from knowledge.directory.synonyms import TOKEN, SynonymTable
 from knowledge.text import STOP_WORDS, fold
 
 _STEMMERS = (snowballstemmer.stemmer("german"), snowballstemmer.stemmer("english"))
@@ -143,7 +143,7 @@ class LookupEngine:
         self._put(entry)
         self._role_hits.cache_clear()
 
-    @lru_cache(maxsize=4096)
+    @lru_cache(maxsize=4096)  # noqa: B019 - one engine per process, cleared on every load
     def _role_hits(self, word: str) -> frozenset[str]:
         """Roles whose title or organisation names `word`: equal, or one contains the other as a
         compound part (Berufsanerkennung ~ Anerkennungs-; Beratung ~ Migrationsberatung) — but a

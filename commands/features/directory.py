@@ -2,21 +2,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from commands.context import CommandContext, Outgoing, Permission, Services
-from commands.errors import BadArgument, NotFound, PermissionDenied
+from commands.context import CommandContext, Outgoing, Services
+from commands.errors import BadArgument, NotFound
 from commands.i18n import t
+from commands.permission import Permission
 from commands.registry import Arg, Router
-from commands.render import Bold, Doc, Link, Reply
-from knowledge.directory import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
-from knowledge.directory_io import STATUS_ALIASES
-from knowledge.lookup import UnknownLanguage
-from knowledge.timefmt import parse_day, spell_date, spell_datetime
+from commands.render import Bold, Doc, Inline, Item, Link, Reply
+from knowledge.dates import parse_day, spell_date, spell_datetime
+from knowledge.directory.files import STATUS_ALIASES
+from knowledge.directory.lookup import UnknownLanguage
+from knowledge.directory.model import EDITABLE_FIELDS, LIST_FIELDS, LookupResult, RoleEntry, RoleNotFound, RoleStatus, Visibility
+from knowledge.upkeep import DirectoryKeeping
+from knowledge.values import Destination
 
 router = Router()
 MAX_QUESTION = 300
-# A re-confirmation request that may not have arrived is offered again for this many days.
-RESEND_DAYS = 7
 
 
 def _visible_hfs(ctx: CommandContext) -> set[str] | None:
@@ -33,7 +35,7 @@ def entry_block(ctx: CommandContext, entry: RoleEntry, doc: Doc, matched_topic: 
     """One role, accessibly: a bold heading line and a list of facts."""
     lang, directory = ctx.lang, ctx.services.directory
     doc.p(Bold(entry.role), " – ", entry.organisation)
-    facts: list = []
+    facts: list[Item] = []
     if matched_topic:
         facts.append(t(lang, "directory.topic", topic=directory.topic_name(matched_topic, lang)))
     if entry.status is RoleStatus.VACANT or not entry.person:
@@ -43,7 +45,7 @@ def entry_block(ctx: CommandContext, entry: RoleEntry, doc: Doc, matched_topic: 
         facts.append(t(lang, "directory.person", person=entry.person))
     if entry.status is RoleStatus.LEFT:
         facts.append(t(lang, "directory.left"))
-    contact: list = []
+    contact: list[Inline] = []
     if entry.email:
         contact += [Link(f"mailto:{entry.email}", entry.email)]
     if entry.phone:
@@ -69,7 +71,7 @@ def entry_block(ctx: CommandContext, entry: RoleEntry, doc: Doc, matched_topic: 
         facts.append(t(lang, key, date=spell_date(entry.last_confirmed, lang)))
     else:
         facts.append(t(lang, "directory.never_confirmed"))
-    facts.append(t(lang, "directory.id", id=entry.id, show=f"{ctx.prefix}{ctx.command_word('entry')} {entry.id}"))
+    facts.append(t(lang, "directory.id", id=entry.id, show=ctx.cmd('entry', entry.id)))
     doc.ul(facts)
 
 
@@ -78,7 +80,7 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
     """The answer to "who handles …?", shared by `!wer` and natural questions."""
     lang, directory = ctx.lang, ctx.services.directory
     text = text.strip()
-    example = f"{ctx.prefix}{ctx.command_word('who')} {t(lang, 'directory.example')}"
+    example = ctx.cmd('who', t(lang, 'directory.example'))
     if len(text) > MAX_QUESTION:
         raise BadArgument("knowledge.too_long", length=len(text), max=MAX_QUESTION)
     try:
@@ -94,22 +96,22 @@ async def answer_question(ctx: CommandContext, text: str) -> Reply:
         if result.topics:
             doc.p(t(lang, "directory.answer_title", topic=topic_names[0]))
         else:
-            doc.p(t(lang, "directory.speakers_title", language=directory.language_name(result.language, lang)))
+            doc.p(t(lang, "directory.speakers_title", language=directory.language_name(result.language or "", lang)))
         for match in result.matches:
             entry_block(ctx, match.entry, doc)
         return doc.reply()
     if result.kind == "ambiguous":
         doc = Doc().p(t(lang, "directory.ambiguous_title", topics=", ".join(topic_names)))
         doc.ul([
-            (Bold(directory.topic_name(m.topic, lang)), ": ", _role_label(m.entry), ", ", m.entry.organisation,
+            (Bold(directory.topic_name(m.topic or "", lang)), ": ", _role_label(m.entry), ", ", m.entry.organisation,
              f" ({m.entry.id})")
             for m in result.matches
         ])
-        doc.p(t(lang, "directory.ambiguous_hint", example=f"{ctx.prefix}{ctx.command_word('who')} {topic_names[0]}",
-                show=f"{ctx.prefix}{ctx.command_word('entry')} {result.matches[0].entry.id}"))
+        doc.p(t(lang, "directory.ambiguous_hint", example=ctx.cmd('who', topic_names[0]),
+                show=ctx.cmd('entry', result.matches[0].entry.id)))
         return doc.reply()
     # Nobody: say so honestly, suggest, and note the question (without who asked) for the coordinators.
-    await directory.repository.log_question(text, ctx.now, ctx.room.handlungsfeld)
+    await directory.note_question(text, ctx.now, ctx.room.handlungsfeld)
     doc = Doc()
     if result.language and result.extra.get("known_topic"):
         language = directory.language_name(result.language, lang)
@@ -170,10 +172,10 @@ def _get_visible(ctx: CommandContext, entry_id: str) -> RoleEntry:
     try:
         found = ctx.services.directory.get(entry_id.strip())
     except RoleNotFound:
-        raise NotFound("directory.not_found", id=entry_id, who=f"{ctx.prefix}{ctx.command_word('who')}") from None
+        raise NotFound("directory.not_found", id=entry_id, who=ctx.cmd('who')) from None
     visible = _visible_hfs(ctx)
     if found.visibility is Visibility.ROOM and visible is not None and not set(found.handlungsfelder) & visible:
-        raise NotFound("directory.not_found", id=entry_id, who=f"{ctx.prefix}{ctx.command_word('who')}")
+        raise NotFound("directory.not_found", id=entry_id, who=ctx.cmd('who'))
     return found
 
 
@@ -188,20 +190,20 @@ def _get_visible(ctx: CommandContext, entry_id: str) -> RoleEntry:
 )
 async def open_questions(ctx: CommandContext) -> Reply:
     lang = ctx.lang
-    since = ctx.now - timedelta(days=ctx.services.directory_policy.question_retention_days)
-    rows, total = await ctx.services.directory.repository.open_questions(since)
+    since = ctx.now - timedelta(days=ctx.services.network.retention.question_days)
+    rows, total = await ctx.services.directory.open_questions(since)
     if not rows:
         return Doc().p(t(lang, "directory.no_open_questions")).reply()
     doc = Doc().p(t(lang, "directory.open_questions_title", shown=len(rows), total=total))
-    doc.ul([f"„{text}“ – {spell_datetime(at, lang, ctx.services.timezone)}" for at, text, _ in rows])
+    doc.ul([f"„{text}“ – {spell_datetime(at, lang, ctx.services.network.timezone)}" for at, text, _ in rows])
     return doc.reply()
 
 
-def _parse_value(ctx: CommandContext, field: str, value: str):
+def _parse_value(ctx: CommandContext, field: str, value: str) -> Any:
     if field in LIST_FIELDS:
         return tuple(v.strip() for v in value.replace(",", ";").split(";") if v.strip())
     if field == "funded_until":
-        day = parse_day(value)
+        day = parse_day(value, ctx.now.date())
         if day is None:
             raise BadArgument("knowledge.bad_date", text=value)
         return day
@@ -219,8 +221,8 @@ def _parse_value(ctx: CommandContext, field: str, value: str):
         try:
             ctx.services.directory.get(value)
         except RoleNotFound:
-            raise BadArgument("directory.not_found", id=value, who=f"{ctx.prefix}{ctx.command_word('who')}") from None
-    if field == "matrix_id" and value and not (value.startswith("@") and ":" in value):
+            raise BadArgument("directory.not_found", id=value, who=ctx.cmd('who')) from None
+    if field == "matrix_id" and value and ctx.person(value) is None:
         raise BadArgument("directory.bad_matrix_id", value=value)
     return value or None
 
@@ -241,20 +243,6 @@ def _parse_value(ctx: CommandContext, field: str, value: str):
 )
 async def set_role(ctx: CommandContext, entry_id: str, field: str, value: str) -> Reply:
     lang, directory = ctx.lang, ctx.services.directory
-    if entry_id.casefold() in {"neu", "new"}:
-        parts = [p.strip() for p in f"{field} {value}".split("|")]
-        if len(parts) < 2 or not parts[0] or not parts[1]:
-            raise BadArgument("directory.new_usage", example=f"{ctx.prefix}{ctx.word} neu Sozialberatung | Wohlfahrtsverband Beispiel | beratung")
-        topics = tuple(tp.strip() for tp in parts[2].replace(",", ";").split(";") if tp.strip()) if len(parts) > 2 else ()
-        unknown = [tp for tp in topics if tp not in directory.table.topics]
-        if unknown:
-            raise BadArgument("directory.unknown_topics", topics=", ".join(unknown), valid=", ".join(sorted(directory.table.topics)))
-        new_id = await directory.repository.next_id()
-        created = RoleEntry(id=new_id, role=parts[0], organisation=parts[1], topics=topics,
-                            handlungsfelder=(ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (),
-                            last_confirmed=ctx.now.date(), confirmed_by=ctx.caller.user_id)
-        await directory.save(created, ctx.caller.user_id, ctx.now, "created")
-        return Doc().p(t(lang, "directory.created", id=new_id, role=created.role)).reply(reaction="✅")
     found = _get_visible(ctx, entry_id)
     key = EDITABLE_FIELDS.get(field.casefold()) if field else None
     if key is None:
@@ -268,7 +256,28 @@ async def set_role(ctx: CommandContext, entry_id: str, field: str, value: str) -
     if key in {"role", "organisation"} and not parsed:
         raise BadArgument("directory.value_required", field=field)
     await directory.update(found.id, ctx.caller.user_id, ctx.now, "edited", **{key: parsed})
-    return Doc().p(t(lang, "directory.updated", id=found.id, field=field)).reply(reaction="✅")
+    return Doc().p(t(lang, "directory.updated", id=found.id, field=field)).reply(reaction="✅", objects=(found.id,))
+
+
+@router.subcommand(
+    "set-role", "new", aliases={"de": ("neu",)},
+    args=(Arg("text", label={"de": "Rolle | Organisation | Themen", "en": "role | organisation | topics"}, rest=True, required=False),),
+    help={"de": "Legt einen neuen Eintrag an: „!zuständig neu Rolle | Organisation | Themen“.",
+          "en": "Adds a new entry: “!set-role new role | organisation | topics”."},
+    permission=Permission.COORDINATOR,
+)
+async def set_role_new(ctx: CommandContext, text: str) -> Reply:
+    lang, directory = ctx.lang, ctx.services.directory
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise BadArgument("directory.new_usage", example=ctx.cmd("set-role new", "Sozialberatung | Wohlfahrtsverband Beispiel | beratung"))
+    topics = tuple(tp.strip() for tp in parts[2].replace(",", ";").split(";") if tp.strip()) if len(parts) > 2 else ()
+    unknown = [tp for tp in topics if tp not in directory.table.topics]
+    if unknown:
+        raise BadArgument("directory.unknown_topics", topics=", ".join(unknown), valid=", ".join(sorted(directory.table.topics)))
+    created = await directory.create(parts[0], parts[1], topics,
+                                     (ctx.room.handlungsfeld,) if ctx.room.handlungsfeld else (), ctx.caller.user_id, ctx.now)
+    return Doc().p(t(lang, "directory.created", id=created.id, role=created.role)).reply(reaction="✅", objects=(created.id,))
 
 
 _ENGLISH_FIELD_WORDS = {"name", "role", "organization", "phone", "office-hours", "languages", "topics", "deputy",
@@ -288,8 +297,7 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
     directory, user = ctx.services.directory, ctx.caller.user_id
     if entry_id:
         found = _get_visible(ctx, entry_id)
-        if found.matrix_id != user and ctx.caller.permission < Permission.COORDINATOR:
-            raise PermissionDenied("directory.not_yours", id=found.id)
+        ctx.require_owner(found.matrix_id, refusal="directory.not_yours", id=found.id)
         targets = [found]
     else:
         targets = directory.held_by(user)
@@ -300,7 +308,7 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
         await directory.update(target.id, user, ctx.now, "confirmed", last_confirmed=ctx.now.date(),
                                confirmed_by=user, status=status, confirmation_requested=None)
     ids = ", ".join(tg.id for tg in targets)
-    return Doc().p(t(ctx.lang, "directory.thanks_confirmed", ids=ids)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "directory.thanks_confirmed", ids=ids)).reply(reaction="✅", objects=tuple(tg.id for tg in targets))
 
 
 @router.command(
@@ -314,14 +322,14 @@ async def confirm(ctx: CommandContext, entry_id: str) -> Reply:
 )
 async def correction(ctx: CommandContext, text: str) -> Reply:
     if not text.strip():
-        raise BadArgument("directory.correction_empty", example=f"{ctx.prefix}{ctx.word} {t(ctx.lang, 'directory.correction_example')}")
+        raise BadArgument("directory.correction_empty", example=ctx.echo(t(ctx.lang, 'directory.correction_example')))
     held = ctx.services.directory.held_by(ctx.caller.user_id)
     for entry_ in held:
         await ctx.services.directory.update(entry_.id, ctx.caller.user_id, ctx.now, "correction", confirmation_requested=None)
-    await ctx.services.deliver(
+    await ctx.services.bot.deliver(
         Outgoing(
-            "coordination",
-            Doc().p(t(ctx.services.default_language, "directory.correction_for_coordinators",
+            Destination.coordination(),
+            Doc().p(t(ctx.services.network.default_language, "directory.correction_for_coordinators",
                       user=ctx.caller.user_id, ids=", ".join(e.id for e in held) or "–", text=text.strip())).reply(),
             f"correction:{ctx.event_id}",
         )
@@ -345,7 +353,7 @@ async def correction(ctx: CommandContext, text: str) -> Reply:
 )
 async def handover(ctx: CommandContext, old: str, new: str, name: str) -> Reply:
     for value in (old, new):
-        if not (value.startswith("@") and ":" in value):
+        if ctx.person(value) is None:
             raise BadArgument("directory.bad_matrix_id", value=value)
     directory = ctx.services.directory
     roles = directory.held_by(old)
@@ -356,32 +364,22 @@ async def handover(ctx: CommandContext, old: str, new: str, name: str) -> Reply:
             role.id, ctx.caller.user_id, ctx.now, "handover", matrix_id=new, person=name.strip() or new,
             status=RoleStatus.ACTIVE, last_confirmed=None, confirmation_requested=None, successor=None,
         )
-    return Doc().p(t(ctx.lang, "directory.handed_over", count=len(roles), ids=", ".join(r.id for r in roles), old=old, new=new)).reply(reaction="✅")
+    return Doc().p(t(ctx.lang, "directory.handed_over", count=len(roles), ids=", ".join(r.id for r in roles), old=old, new=new)).reply(
+        reaction="✅", objects=tuple(r.id for r in roles))
 
 
 # ----- keeping the directory true (run by the scheduler) ---------------------------------
 
 
 async def confirmation_round(services: Services, now: datetime) -> list[Outgoing]:
-    """Ask holders to re-confirm every N months; mark entries unconfirmed after 30 days of silence."""
-    directory, policy, lang = services.directory, services.directory_policy, services.default_language
-    today = now.date()
-    out: list[Outgoing] = []
-    for role in directory.all():
-        if role.status in (RoleStatus.VACANT, RoleStatus.LEFT) or not role.needs_confirmation(today, policy.reconfirm_days):
-            continue
-        requested = role.confirmation_requested
-        if requested is None or (role.last_confirmed and requested < role.last_confirmed):
-            if not role.matrix_id:
-                continue
-            await directory.update(role.id, "lotse", now, "confirmation_requested", confirmation_requested=today)
-            out.append(Outgoing(f"dm:{role.matrix_id}", _confirmation_request(services, role, lang), f"confirm:{role.id}:{today.isoformat()}"))
-            continue
-        if role.matrix_id and today - requested < timedelta(days=RESEND_DAYS):
-            # Asked recently: offered again, the bot sends it only if it was not delivered (same key).
-            out.append(Outgoing(f"dm:{role.matrix_id}", _confirmation_request(services, role, lang), f"confirm:{role.id}:{requested.isoformat()}"))
-        if today - requested >= timedelta(days=policy.unconfirmed_after_days) and role.status is RoleStatus.ACTIVE:
-            await directory.update(role.id, "lotse", now, "unconfirmed", status=RoleStatus.UNCONFIRMED)
+    """Ask holders by direct message to re-confirm their roles (the policy is in knowledge.upkeep)."""
+    out = []
+    for role in await DirectoryKeeping(services.directory, services.network.directory).confirmation_round(now):
+        if role.matrix_id:
+            holder = Destination.direct(role.matrix_id)
+            request = _confirmation_request(services, role, await services.language_for(holder))
+            asked = role.confirmation_requested or now.date()
+            out.append(Outgoing(holder, request, f"confirm:{role.id}:{asked.isoformat()}"))
     return out
 
 
@@ -400,20 +398,13 @@ def _confirmation_request(services: Services, role: RoleEntry, lang: str) -> Rep
 
 async def funding_round(services: Services, now: datetime) -> list[Outgoing]:
     """Tell the coordinators, once, when a funded post ends within the warning period."""
-    directory, policy, lang = services.directory, services.directory_policy, services.default_language
-    today = now.date()
+    lang = services.network.default_language
     out = []
-    for role in directory.all():
-        if not role.funded_until or role.funded_until - today > timedelta(days=policy.funding_warning_days):
-            continue
-        if role.funding_reminded and role.funded_until < today:
-            continue  # the post has ended; a reminder that never arrived is no use any more
-        if not role.funding_reminded:
-            await directory.update(role.id, "lotse", now, "funding_reminded", funding_reminded=True)
-        # Offered again while the post runs: the bot sends it only if it was not delivered (same key).
+    for role in await DirectoryKeeping(services.directory, services.network.directory).funding_round(now):
+        assert role.funded_until is not None
         text = t(lang, "directory.funding_ends", role=_role_label(role), organisation=role.organisation,
                  date=spell_date(role.funded_until, lang), id=role.id)
-        out.append(Outgoing("coordination", Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
+        out.append(Outgoing(Destination.coordination(), Doc().p(text).reply(), f"funding:{role.id}:{role.funded_until.isoformat()}"))
     return out
 
 
@@ -422,9 +413,9 @@ def departure_notice(services: Services, user_id: str, key: str) -> Outgoing | N
     held = services.directory.held_by(user_id)
     if not held:
         return None
-    lang = services.default_language
+    lang = services.network.default_language
     doc = Doc().p(t(lang, "directory.member_left", user=user_id))
     doc.ul([(_role_label(r), ", ", r.organisation, f" ({r.id})") for r in held])
     doc.p(t(lang, "directory.member_left_hint"))
-    return Outgoing("coordination", doc.reply(), key)
+    return Outgoing(Destination.coordination(), doc.reply(), key)
 

@@ -46,7 +46,7 @@ class SynonymTable:
     triggers: list[tuple[str, ...]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, *paths: Path) -> "SynonymTable":
+    def load(cls, *paths: Path) -> SynonymTable:
         """Load one or more tables; later files add to earlier ones (network extensions)."""
         table = cls()
         for path in paths:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.lookup import LookupEngine
+from knowledge.directory.lookup import LookupEngine
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ so recording who spoke costs no database query for rooms without a meeting.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from knowledge.meetings import Session
+from knowledge.meetings.model import MinutesItemKind, Session, SessionItem, SessionStatus
 from knowledge.storage import MeetingRepository
+from knowledge.values import Scope
 
 
-class Minutes:
+class MinutesService:
     def __init__(self, repository: MeetingRepository):
         self.repository = repository
         self._running: dict[str, int] = {}  # room id -> session id
@@ -23,7 +25,7 @@ class Minutes:
     def is_running(self, room_id: str) -> bool:
         return room_id in self._running
 
-    async def start(self, **kwargs) -> tuple[Session, bool]:
+    async def start(self, **kwargs: Any) -> tuple[Session, bool]:
         session, created = await self.repository.start_session(**kwargs)
         self._running[session.room_id] = session.id
         return session, created
@@ -31,7 +33,7 @@ class Minutes:
     async def running(self, room_id: str) -> Session | None:
         return await self.repository.running_session(room_id) if room_id in self._running else None
 
-    async def capture(self, room_id: str, kind: str, ref: str | None, text: str, by: str, at: datetime, origin: str) -> bool:
+    async def capture(self, room_id: str, kind: MinutesItemKind, ref: str | None, text: str, by: str, at: datetime, origin: str) -> bool:
         """Add an item to the room's running minutes, if there are any. True if captured."""
         session_id = self._running.get(room_id)
         if session_id is None:
@@ -44,7 +46,26 @@ class Minutes:
         if session_id is not None:
             await self.repository.add_speaker(session_id, user_id)
 
-    async def end(self, session: Session, at: datetime, status: str) -> Session:
+    async def end(self, session: Session, at: datetime, status: SessionStatus) -> Session:
         ended = await self.repository.end_session(session.id, at, status)
         self._running.pop(session.room_id, None)
         return ended
+
+    async def undo_last_item(self, session: Session) -> SessionItem | None:
+        return await self.repository.undo_last_item(session.id)
+
+    async def session(self, number: int) -> Session | None:
+        return await self.repository.session(number)
+
+    async def last_session(self, room_id: str) -> Session | None:
+        return await self.repository.last_session(room_id)
+
+    async def sessions_in(self, scopes: frozenset[Scope] | None, since: datetime | None = None) -> list[Session]:
+        return await self.repository.sessions_in(scopes, since)
+
+    async def publish(self, session: Session) -> Session:
+        """Draft minutes become the published ones."""
+        await self.repository.set_session_status(session.number, SessionStatus.PUBLISHED)
+        published = await self.repository.session(session.number)
+        assert published is not None
+        return published

@@ -1,0 +1,1 @@
+"""The knowledge register: decisions, agreements, links and notes (model, service, search index)."""
