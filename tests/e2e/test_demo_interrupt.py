@@ -69,7 +69,7 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while text not in self.text:
             if self.process.poll() is not None:
-                time.sleep(0.5)  # the last lines may still be in the terminal
+                self._reader.join(10)  # the terminal's last lines: read until its last writer is gone
                 if text in self.text:
                     return
                 raise AssertionError(f"the demo ended (exit {self.process.returncode}) before {text!r}:\n{self.text[-3000:]}")
