@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["roundtrip", "encrypted", "search", "directory", "scheduling", "digests", "load"]
+BENCHMARKS = ["roundtrip", "encrypted", "search", "directory", "scheduling", "digests", "load", "onboarding"]
 
 
 def main(argv: list[str]) -> int:

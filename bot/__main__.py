@@ -4,9 +4,11 @@
     lotse check-config FILE            validate a config file, report every problem
     lotse init --homeserver URL ...    print a starter config (YAML) to stdout
     lotse health --config FILE         exit 0 if the bot synced recently (container health check)
-    lotse import FILE --config FILE    import decisions and links from a network file (idempotent)
-    lotse directory import FILE --config FILE    import the directory (YAML network file or CSV)
-    lotse directory export --config FILE [--format yaml|csv]    print the directory
+    lotse import FILE... --config FILE [--dry-run] [--skip-bad-rows] [--map FILE] [--lang de|en]
+                                       import directory (.xlsx/.csv), decisions (.xlsx/.csv/.yaml),
+                                       meetings (.ics) and network files, all or nothing (bot/onboarding.py)
+    lotse directory import|export ...  the directory alone; export --format yaml|csv|xlsx [--out FILE]
+    lotse decisions import|export ...  decisions and agreements alone; export --format yaml|csv|xlsx
     lotse export ics --config FILE [--out FILE]    all meetings as an iCalendar file
     lotse report --config FILE --out DIR [--handlungsfeld ID ...] [--period "Q3 2026"] [--public]
     lotse publish --config FILE --out DIR    the static public transparency site
@@ -157,80 +159,16 @@ async def with_stores(config, action):
 
 
 async def run_import(config, file: Path):
-    from bot.app import utcnow
-    from knowledge.importer import ImportResult, import_knowledge, import_meetings
-    from knowledge.register.service import RegisterService
-    from knowledge.values import Scope
+    """Import a network file (directory, decisions, links, meetings); the demo and tests call this."""
+    from bot.onboarding import run_import as run
 
-    async def action(register, meetings, directory):
-        now = utcnow()
-        hfs = {hf.id for hf in config.network.handlungsfelder}
-        result = await import_knowledge(RegisterService(register), file, hfs, now)
-        rooms = {hf.room: Scope.handlungsfeld(hf.id) for hf in config.network.handlungsfelder}
-        rooms[config.network.coordination_room] = Scope.network()
-        imported = await import_meetings(meetings, file, rooms, now)
-        return ImportResult(result.created + imported.created, result.unchanged + imported.unchanged)
-
-    return await with_stores(config, action)
-
-
-def cmd_import(args) -> int:
-    from knowledge.importer import ImportProblems
-
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        return _report(exc)
-    try:
-        result = asyncio.run(run_import(config, args.file))
-    except ImportProblems as exc:
-        print("Nothing was imported. The file has problems:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return EXIT_CONFIG
-    print(f"imported {result.created} entries and meetings, {result.unchanged} were already there")
-    return 0
+    return await run(config, file)
 
 
 async def run_directory_import(config, file: Path) -> int:
-    from bot.app import utcnow
-    from knowledge.directory.files import read_file
+    from bot.onboarding import run_directory_import as run
 
-    entries = read_file(file)
-
-    async def action(register, meetings, directory):
-        return await directory.import_entries(entries, f"import:{file.name}", utcnow())
-
-    return await with_stores(config, action)
-
-
-def cmd_directory(args) -> int:
-    from knowledge.directory.files import DirectoryImportError, to_csv, to_yaml
-
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        return _report(exc)
-    if args.action == "import":
-        if not args.file:
-            print("lotse directory import: name the file to import", file=sys.stderr)
-            return EXIT_CONFIG
-        try:
-            changed = asyncio.run(run_directory_import(config, args.file))
-        except DirectoryImportError as exc:
-            print("Nothing was imported. The file has problems:", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
-            return EXIT_CONFIG
-        print(f"directory: {changed} entries new or changed")
-        return 0
-
-    async def export(register, meetings, directory):
-        return directory.all()
-
-    entries = asyncio.run(with_stores(config, export))
-    print(to_csv(entries) if args.format == "csv" else to_yaml(entries), end="")
-    return 0
+    return await run(config, file)
 
 
 def cmd_export(args) -> int:
@@ -385,16 +323,9 @@ def parser() -> argparse.ArgumentParser:
     health.add_argument("--config", required=True, type=Path)
     health.add_argument("--max-age", type=float, default=120.0, help="seconds")
     health.set_defaults(func=cmd_health)
-    imp = sub.add_parser("import", help="import the knowledge section of a network file")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--config", required=True, type=Path)
-    imp.set_defaults(func=cmd_import)
-    directory = sub.add_parser("directory", help="import or export the directory")
-    directory.add_argument("action", choices=["import", "export"])
-    directory.add_argument("file", type=Path, nargs="?")
-    directory.add_argument("--config", required=True, type=Path)
-    directory.add_argument("--format", choices=["yaml", "csv"], default="yaml")
-    directory.set_defaults(func=cmd_directory)
+    from bot.onboarding import add_parsers
+
+    add_parsers(sub)
     export = sub.add_parser("export", help="export data: ics (all meetings)")
     export.add_argument("what", choices=["ics"])
     export.add_argument("--config", required=True, type=Path)

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from knowledge.dates import parse_day
+from knowledge.onboarding.cells import neutralise, restore
 from knowledge.publishing.sources import MeetingReads, RegisterReads
 from knowledge.register.model import Kind
 from knowledge.values import Scope
@@ -132,12 +133,12 @@ def to_csv(report: Report) -> str:
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
     for row in report.rows:
-        writer.writerow(asdict(row))
+        writer.writerow({k: neutralise(v) if isinstance(v, str) else v for k, v in asdict(row).items()})
     return buffer.getvalue()
 
 
 def rows_from_csv(text: str) -> tuple[ReportRow, ...]:
-    return tuple(ReportRow(**row) for row in csv.DictReader(io.StringIO(text)))
+    return tuple(ReportRow(**{k: restore(v) for k, v in row.items()}) for row in csv.DictReader(io.StringIO(text)))
 
 
 # The words of a report (title, headings, column names, status names) come from the caller,

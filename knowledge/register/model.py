@@ -82,6 +82,7 @@ class RevisionAction(enum.StrEnum):
     VISIBILITY = "visibility"
     SOURCE_CHANGED = "source_changed"
     SOURCE_REDACTED = "source_redacted"
+    IMPORTED = "imported"  # changed by an import (knowledge/onboarding), with the fields before and after
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.importer import ImportProblems, import_knowledge
 from knowledge.register.model import AlreadySuperseded, EntryNotFound, Kind, NewEntry, Query, Status
 from knowledge.register.service import RegisterService
 from knowledge.storage import RegisterRepository
@@ -93,41 +92,6 @@ async def test_pagers_are_kept_per_person_and_room(kb):
     await repo.save_pager("@a:x", "!r", Query(kinds=(), scopes=None, search="y"), 20)
     assert await repo.load_pager("@a:x", "!r") == (Query(kinds=(), scopes=None, search="y"), 20)
     assert await repo.load_pager("@b:x", "!r") is None
-
-
-HFS = {"hf-gesundheit", "hf-eu-buerger", "hf-antidiskriminierung", "hf-arbeit"}
-
-
-async def test_the_demo_knowledge_imports_idempotently_with_its_chain(kb):
-    first = await import_knowledge(kb, ROOT / "config" / "demo-network.yaml", HFS, T0)
-    second = await import_knowledge(kb, ROOT / "config" / "demo-network.yaml", HFS, T0)
-    assert (first.created, second.created, second.unchanged) == (13, 0, 13)
-    new_version = await kb.get(Kind.AGREEMENT, 2)
-    old_version = await kb.get(Kind.AGREEMENT, 3)
-    assert new_version.external_id == "v-2026-10-03" and new_version.supersedes == "V-3"
-    assert old_version.superseded_by == "V-2" and old_version.status is Status.SUPERSEDED
-    first_decision = await kb.get(Kind.DECISION, 1)
-    assert first_decision.owner == "Koordinatorin Sprachmittlerpool (Landkreis Saalebogen – Migrationsbüro)"
-    assert first_decision.created_at.date().isoformat() == "2026-02-18" and first_decision.lik == ("QT2", "HF6")
-
-
-async def test_a_broken_import_names_file_entry_and_field_and_imports_nothing(kb, tmp_path):
-    bad = tmp_path / "net.yaml"
-    bad.write_text(
-        "knowledge:\n  decisions:\n"
-        "    - {id: b-1, type: beschluss, text: ok, handlungsfeld: hf-gesundheit}\n"
-        "    - {id: b-2, type: meinung, text: '', status: fertig, handlungsfeld: hf-mond, supersedes: b-9}\n"
-        "  links:\n    - {id: l-1, url: 'ftp://x', title: y}\n"
-    )
-    with pytest.raises(ImportProblems) as caught:
-        await import_knowledge(kb, bad, HFS, T0)
-    problems = "\n".join(caught.value.problems)
-    for expected in ("knowledge.decisions[1] (b-2), field 'type'", "field 'text': is required", "field 'status'",
-                     "field 'handlungsfeld': 'hf-mond' is not a Handlungsfeld", "field 'supersedes': refers to 'b-9'",
-                     "knowledge.links[0] (l-1), field 'url'"):
-        assert expected in problems
-    assert str(bad) in problems
-    assert await kb.repository.count() == 0
 
 
 async def test_bulk_add_numbers_continue_and_history_is_written(kb):
