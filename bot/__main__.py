@@ -27,10 +27,12 @@ import sys
 import time
 from pathlib import Path
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, config_warnings, load_config
 from bot.starter import StarterError, starter_config
 
 EXIT_CONFIG = 2
+NO_SECRET = ("no password or access token: set the environment variable {password} (Lotse's password) "
+             "or {token} (an access token) and try again")
 
 
 def _report(exc: ConfigError) -> int:
@@ -45,8 +47,23 @@ def cmd_check(args) -> int:
         config = load_config(args.file)
     except ConfigError as exc:
         return _report(exc)
-    print(f"{args.file}: OK ({len(config.network.handlungsfelder)} Handlungsfelder, {len(config.room_refs())} rooms)")
+    warnings = config_warnings(config)
+    if warnings:
+        print("Warnings (the configuration can be used, but check these):", file=sys.stderr)
+        for warning in warnings:
+            print(f"  - {warning}", file=sys.stderr)
+    print(f"{args.file}: OK ({len(config.network.handlungsfelder)} Handlungsfelder, {len(config.room_refs())} rooms"
+          f"{f', {len(warnings)} warning(s)' if warnings else ''})")
     return 0
+
+
+def _missing_secret(config) -> str | None:
+    """The sentence for a first start without a password or access token in the environment."""
+    if (config.storage.data_dir / "session.json").exists():
+        return None  # a stored device needs neither
+    if config.secret(config.matrix.password_env) or config.secret(config.matrix.access_token_env):
+        return None
+    return NO_SECRET.format(password=config.matrix.password_env, token=config.matrix.access_token_env)
 
 
 def cmd_init(args) -> int:
@@ -72,8 +89,15 @@ def cmd_run(args) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _report(exc)
+    missing = _missing_secret(config)
+    if missing:
+        print(f"lotse run: {missing}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(args.log_level)
+    for warning in config_warnings(config):
+        logging.getLogger("bot").warning("configuration: %s", warning)
     from bot.app import serve
+    from bot.matrix import MatrixError
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -82,8 +106,25 @@ def cmd_run(args) -> int:
             loop.add_signal_handler(sig, stop.set)
         await serve(config, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except MatrixError as exc:
+        login = _login_problem(config, exc)
+        if login is None:
+            raise
+        print(f"lotse run: {login}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _login_problem(config, exc) -> str | None:
+    """A readable sentence for a login the homeserver refused, or None for other errors."""
+    if exc.errcode == "M_MISSING_TOKEN":
+        return NO_SECRET.format(password=config.matrix.password_env, token=config.matrix.access_token_env)
+    if exc.errcode in ("M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_USER_DEACTIVATED"):
+        return (f"the homeserver refused the login of {config.matrix.user_id} ({exc.errcode}); check "
+                f"{config.matrix.password_env} or {config.matrix.access_token_env}")
+    return None
 
 
 def cmd_health(args) -> int:
@@ -229,8 +270,13 @@ async def run_crypto(config, action: str, reset: bool, recovery_key: str | None)
     except CrossSigningError as exc:
         print(f"lotse crypto {action}: {exc}", file=sys.stderr)
         return 1
-    except (HomeserverUnavailable, MatrixError) as exc:
-        print(f"lotse crypto {action}: the homeserver could not be used ({exc})", file=sys.stderr)
+    except MatrixError as exc:
+        login = _login_problem(config, exc)
+        print(f"lotse crypto {action}: {login or f'the homeserver could not be used ({exc})'}", file=sys.stderr)
+        return 1
+    except HomeserverUnavailable as exc:
+        print(f"lotse crypto {action}: the homeserver {config.matrix.homeserver} could not be reached ({exc})",
+              file=sys.stderr)
         return 1
     finally:
         await client.close()
@@ -244,6 +290,10 @@ def cmd_crypto(args) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _report(exc)
+    missing = _missing_secret(config)
+    if missing:
+        print(f"lotse crypto {args.action}: {missing}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging("WARNING")
     recovery_key = None
     if args.action == "restore":
@@ -303,7 +353,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were installed: no traceback
+        return 130
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ from knowledge.values import Destination, Scope
 log = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat"
+# A directory message that could not be delivered is tried again within the round (after two
+# syncs, or these pauses when not syncing), then by another round after DIRECTORY_RETRY_MINUTES.
+DIRECTORY_RETRY_SECONDS = (2.0, 10.0, 30.0)
+DIRECTORY_RETRY_MINUTES = 15
 
 
 def utcnow() -> datetime:
@@ -272,11 +276,58 @@ class Lotse:
         await housekeeping(self.network.retention, self.clock(), state=self.state, directory=self.directory,
                            meetings=self.meeting_store, audit=self.audit)
 
-    async def keep_directory(self) -> None:
-        """Re-confirmation requests, unconfirmed marks and funding reminders (once a day)."""
+    async def keep_directory(self) -> int:
+        """Re-confirmation requests, unconfirmed marks and funding reminders (once a day).
+
+        Each message is delivered on its own: one that fails (a direct message the homeserver
+        is not ready for, say) neither stops the others nor is lost. It is tried again a few
+        times within the round; the rounds offer it again until it was delivered (its key is
+        recorded on delivery), and a round that left something undelivered is repeated after
+        DIRECTORY_RETRY_MINUTES. Returns how many are still undelivered.
+        """
         services, now = self.dispatcher.services, self.clock()
-        for outgoing in await directory_posts.confirmation_round(services, now) + await directory_posts.funding_round(services, now):
-            await self.delivery.send_safely(outgoing)
+        offered = await directory_posts.confirmation_round(services, now) + await directory_posts.funding_round(services, now)
+        pending = [outgoing for outgoing in offered if not await self.meeting_store.delivered(outgoing.key)]
+        for delay in (*DIRECTORY_RETRY_SECONDS, None):
+            pending = [outgoing for outgoing in pending if not await self._deliver_and_record(outgoing)]
+            if not pending or delay is None:
+                break
+            await self._pause_before_retry(delay)
+        for outgoing in pending:
+            log.warning("could not deliver %s; trying again in %d minutes", outgoing.key, DIRECTORY_RETRY_MINUTES)
+        if pending and self.scheduler.running:
+            self.scheduler.add_job(self.keep_directory, "date", id="directory-retry", replace_existing=True,
+                                   run_date=datetime.now(timezone.utc) + timedelta(minutes=DIRECTORY_RETRY_MINUTES),
+                                   misfire_grace_time=6 * 3600)
+        return len(pending)
+
+    async def _pause_before_retry(self, delay: float) -> None:
+        """While syncing: until two more syncs are done, so that a room created before the
+        failure (a new direct message) is known and reused rather than created again; at most
+        a minute. Without a running sync: `delay` seconds."""
+        if not self.sync.ready.is_set():
+            await asyncio.sleep(delay)
+            return
+
+        async def two_syncs() -> None:
+            for _ in range(2):
+                await self.sync.synced.wait()
+
+        try:
+            await asyncio.wait_for(two_syncs(), timeout=max(delay, 60.0))
+        except TimeoutError:
+            pass
+
+    async def _deliver_and_record(self, outgoing: Outgoing) -> bool:
+        """Deliver and record the key; False (and a log line) if anything went wrong."""
+        try:
+            await self.delivery.send(outgoing)
+        except Exception as exc:  # one message must not stop the round; CancelledError passes
+            log.warning("could not deliver %s to a %s: %s: %s", outgoing.key, outgoing.target.describe(),
+                        type(exc).__name__, exc)
+            return False
+        await self.meeting_store.record_delivery(outgoing.key, self.clock(), False)
+        return True
 
     async def schedule_changed(self) -> None:
         if self.scheduler.running:

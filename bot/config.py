@@ -275,16 +275,133 @@ _PYDANTIC_MESSAGES = {
     "missing": "is required but missing",
     "extra_forbidden": "is not a known setting; check the spelling or remove it",
     "string_type": "must be text",
+    "path_type": "must be a path (text), e.g. /var/lib/lotse",
+    "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
+    "tuple_type": "must be a list (one '- item' per line, or [a, b])",
+    "list_type": "must be a list (one '- item' per line, or [a, b])",
+    "dict_type": "must be a section of 'key: value' lines",
+    "model_type": "must be a section of 'key: value' lines",
+    "model_attributes_type": "must be a section of 'key: value' lines",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "literal_error": "must be {expected}",
 }
 
 
 def _describe(error: dict) -> str:
+    """One problem as 'key.path: a sentence a person understands' (never pydantic's own words)."""
     path = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    message = _PYDANTIC_MESSAGES.get(error["type"]) or error["msg"]
-    message = message.removeprefix("Value error, ").replace("Input should be", "must be")
+    template = _PYDANTIC_MESSAGES.get(error["type"])
+    if template:
+        message = template.format(**(error.get("ctx") or {}))
+    elif error["type"] == "value_error":
+        message = error["msg"].removeprefix("Value error, ")
+    else:
+        message = "has a value that cannot be used here; see config/lotse.example.yaml"
     return f"{path}: {message}"
+
+
+# What PyYAML's problem descriptions mean, for people who do not know YAML's grammar.
+_YAML_PROBLEMS = (
+    ("found character '@' that cannot start", "a value starting with @ must be in quotes, e.g. \"@lotse:example.org\""),
+    ("found character '`' that cannot start", "a value starting with ` must be in quotes"),
+    ("cannot start any token", "there is a tab or a character YAML does not allow here; indent with spaces only"),
+    ("mapping values are not allowed", "there is a colon where none is expected; put text that contains ': ' in quotes, "
+                                       "or check the indentation of this line"),
+    ("could not find expected ':'", "a line is missing its 'key: value' colon, or a quote is not closed"),
+    ("did not find expected key", "the indentation of this line does not fit the lines above"),
+    ("expected <block end>", "the indentation of this line does not fit the lines above"),
+    ("',' or ']'", "a list in [brackets] is not closed with ]"),
+    ("',' or '}'", "a section in {braces} is not closed with }"),
+    ("expected '<document start>'", "the indentation of this line does not fit the lines above"),
+    ("found unexpected end of stream", "a quote is not closed"),
+    ("escape", "a backslash in \"double quotes\"; use 'single quotes' or write \\\\"),
+    ("found undefined alias", "a '*' starts a word; put that text in quotes"),
+    ("expected alphabetic or numeric character", "a '*' or '&' starts a word; put that text in quotes"),
+    ("found duplicate", "a key or anchor appears twice"),
+)
+
+
+def describe_yaml_error(path: Path | str, text: str, exc: yaml.YAMLError) -> str:
+    """'FILE: line N (the line): what is wrong, in plain words' for a file PyYAML cannot read."""
+    problem = str(getattr(exc, "problem", "") or "")
+    context = str(getattr(exc, "context", "") or "")
+    found = problem + " " + context
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None or "end of stream" in problem or "<stream end>" in problem:
+        # Something was left open at the end of the file: show where it was opened.
+        mark = getattr(exc, "context_mark", None) or mark
+    what = next((sentence for key, sentence in _YAML_PROBLEMS if key in found), None)
+    if what is None:
+        what = "the file is not valid YAML here; check quotes, colons and the indentation (spaces only)"
+    if mark is None:
+        return f"{path}: is not valid YAML: {what}"
+    lines = text.splitlines()
+    shown = lines[mark.line].strip() if mark.line < len(lines) else ""
+    shown = f' ("{shown[:60]}")' if shown else ""
+    return f"{path}: is not valid YAML at line {mark.line + 1}, column {mark.column + 1}{shown}: {what}"
+
+
+def _server(identifier: str) -> str:
+    """The server part of @user:server, #alias:server or !room:server."""
+    return identifier.partition(":")[2]
+
+
+def _elsewhere(items: list[tuple[str, str]], own: str, what: str, consequence: str) -> list[str]:
+    """One warning per foreign server, naming the first few keys and ids found there."""
+    by_server: dict[str, list[tuple[str, str]]] = {}
+    for key, identifier in items:
+        if _server(identifier) != own:
+            by_server.setdefault(_server(identifier), []).append((key, identifier))
+    warnings = []
+    for server, found in by_server.items():
+        keys = list(dict.fromkeys(key for key, _ in found))
+        shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+        ids = ", ".join(identifier for _, identifier in found[:2]) + (", …" if len(found) > 2 else "")
+        warnings.append(f"{shown}: {len(found)} {what} on {server} ({ids}), Lotse is on {own}; {consequence}")
+    return warnings
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def config_warnings(config: LotseConfig) -> list[str]:
+    """Settings that are valid but probably not meant: 'key.path: sentence' each.
+
+    Rooms and coordinators on another server than Lotse's own work only where the servers
+    federate; an `allowed_servers` list without Lotse's own server keeps its own people from
+    inviting it; a homeserver URL whose host has nothing to do with the server name often
+    points at the wrong server (delegation via .well-known is possible, hence a warning).
+    """
+    own = _server(config.matrix.user_id)
+    warnings = []
+    host = re.sub(r"^https?://", "", config.matrix.homeserver).split("/")[0]
+    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    own_name = own.rsplit(":", 1)[0]
+    if hostname not in _LOOPBACK_HOSTS and hostname != own_name and not hostname.endswith("." + own_name):
+        warnings.append(
+            f"matrix.homeserver: {config.matrix.homeserver} does not look like the homeserver of {own} "
+            f"(the server in matrix.user_id); check that this URL serves {own}"
+        )
+    rooms = [("network.coordination_room", config.network.coordination_room)]
+    rooms += [(f"network.handlungsfelder.{i}.room", hf.room) for i, hf in enumerate(config.network.handlungsfelder)]
+    warnings += _elsewhere(rooms, own, "room(s)", "Lotse can join them only if the servers federate")
+    people = [("access.coordinators", user) for user in config.access.coordinators]
+    people += [("access.admins", user) for user in config.access.admins]
+    people += [(f"network.handlungsfelder.{i}.coordinators", user)
+               for i, hf in enumerate(config.network.handlungsfelder) for user in hf.coordinators]
+    warnings += _elsewhere(people, own, "coordinator(s) or admin(s)", "they reach Lotse only if the servers federate")
+    allowed = config.access.allowed_servers
+    if allowed and own not in allowed:
+        warnings.append(f"access.allowed_servers: does not include Lotse's own server {own}, "
+                        f"so nobody on {own} can invite Lotse; add {own}")
+    return warnings
 
 
 def parse_config(data: object, source: str = "config") -> LotseConfig:
@@ -307,7 +424,5 @@ def load_config(path: Path | str) -> LotseConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([f"{path}: is not valid YAML{where}"]) from None
+        raise ConfigError([describe_yaml_error(path, text, exc)]) from None
     return parse_config(data, str(path))

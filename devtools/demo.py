@@ -1,12 +1,13 @@
 """The local demo: Synapse + Lotse + the fictional demo network, ready for any Matrix client.
 
-    python3 tasks.py demo [--data-dir DIR] [--port 8008]
+    python3 tasks.py demo [--data-dir DIR] [--port PORT]
 
 First run: starts Synapse on 127.0.0.1 as `integration.example`, registers Lotse and every
 person of config/demo-network.yaml who has a Matrix id (all fictional), creates the
 coordination room and one room per Handlungsfeld with their aliases, puts the people in
 their rooms (speakers get power level 50), writes Lotse's config with `lotse init` and
-starts Lotse. Later runs reuse the same data. Ctrl-C stops everything cleanly.
+starts Lotse. Later runs reuse the same data. Ctrl-C stops everything cleanly; a Synapse or
+Lotse left running by an earlier run that was killed is found and stopped first.
 """
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import yaml
 from nio import AsyncClient, AsyncClientConfig, RoomPreset, RoomVisibility
 
+from bot.app import HEARTBEAT_FILE
 from bot.starter import starter_config
+from devtools import processes
 from devtools.homeserver import ROOT, LocalSynapse, free_port, port_in_use
 
 SERVER_NAME = "integration.example"
@@ -120,30 +125,89 @@ async def create_network(hs: LocalSynapse, plan: list[dict], owner: str, bot_id:
     return rooms
 
 
-def prepare(data_dir: Path, port: int) -> tuple[LocalSynapse, Path, dict]:
+DEFAULT_PORT = 8008
+
+
+def prepare(data_dir: Path, port: int | None = None) -> tuple[LocalSynapse, Path, dict]:
+    """The demo's homeserver (not started), the path of Lotse's config and the network file.
+
+    The port is pinned in the data directory after the first run, so that a Matrix client that
+    logged in keeps working. `port` (from --port) changes the pin. A Synapse or Lotse left
+    running by an earlier run that was killed is stopped first; if another program holds the
+    pinned port, the demo moves to a free one and says so.
+    """
     network = yaml.safe_load(NETWORK_FILE.read_text(encoding="utf-8"))
     hs_dir = data_dir / "homeserver"
-    if not (hs_dir / "port").exists():
-        hs_dir.mkdir(parents=True, exist_ok=True)
-        (hs_dir / "port").write_text(str(port if not port_in_use(port) else free_port()))
+    hs_dir.mkdir(parents=True, exist_ok=True)
+    config_path = data_dir / "lotse.yaml"
     hs = LocalSynapse(hs_dir, server_name=SERVER_NAME)
-    return hs, data_dir / "lotse.yaml", network
+    for pid in hs.stop_leftovers():
+        print(f"== stopped a Synapse left running by an earlier demo (pid {pid})", flush=True)
+    for proc in processes.find(["-m", "bot", "run", "--config", str(config_path)]):
+        print(f"== stopping a Lotse left running by an earlier demo (pid {proc.pid})", flush=True)
+        processes.stop(proc.pid, signal.SIGINT)
+    port_file = hs_dir / "port"
+    pinned = int(port_file.read_text()) if port_file.exists() else None
+    wanted = port or pinned or DEFAULT_PORT
+    if port_in_use(wanted):
+        moved = free_port()
+        print(f"== port {wanted} on 127.0.0.1 is used by another program; the demo uses port {moved} instead", flush=True)
+        wanted = moved
+    port_file.write_text(str(wanted))
+    hs.port = wanted
+    return hs, config_path, network
+
+
+def _wait_first_sync(bot: subprocess.Popen, heartbeat: Path, started: float, timeout: float = 600.0) -> bool:
+    """Wait until Lotse has synced once (its heartbeat file is newer than its start).
+    False if Lotse ended instead; after `timeout` s the demo goes on and says so."""
+    print("== starting Lotse", flush=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bot.poll() is not None:
+            print(f"== Lotse ended during its start (exit code {bot.returncode}); see the lines above", flush=True)
+            return False
+        if heartbeat.exists() and heartbeat.stat().st_mtime >= started:
+            return True
+        time.sleep(0.2)
+    print(f"== Lotse has not synced within {timeout:.0f} s; it goes on trying", flush=True)
+    return True
+
+
+class _Stop(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a closed terminal) ends the demo the way Ctrl-C does."""
+
+
+def _stop_on_signal(signum, _frame):
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _hold_signals() -> None:
+    """While cleaning up, a second Ctrl-C (or a SIGTERM) must not interrupt the clean-up."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demo")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "demo-data")
-    parser.add_argument("--port", type=int, default=8008)
+    parser.add_argument("--port", type=int, default=None,
+                        help=f"Synapse's port on 127.0.0.1 (default: the one of the last run, first {DEFAULT_PORT})")
     parser.add_argument("--setup-only", action="store_true", help="prepare homeserver, rooms and config, then stop")
     args = parser.parse_args(argv)
     # nio logs an error for every alias it looks up that does not exist yet; that is expected here.
     logging.getLogger("nio").setLevel(logging.CRITICAL)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_signal)
+        signal.signal(signal.SIGHUP, _stop_on_signal)
     data_dir = args.data_dir.resolve()
-    hs, config_path, network = prepare(data_dir, args.port)
-    print(f"== starting Synapse ({SERVER_NAME}) on 127.0.0.1", flush=True)
-    hs.start()
     bot = None
+    hs = None
     try:
+        hs, config_path, network = prepare(data_dir, args.port)
+        print(f"== starting Synapse ({SERVER_NAME}) on 127.0.0.1:{hs.port}", flush=True)
+        hs.start()
         bot_id = hs.register(BOT_LOCALPART, DEMO_PASSWORD, displayname="Lotse")
         people = demo_people(network)
         for user_id, entry in people.items():
@@ -168,9 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.setup_only:
             return 0
         env = dict(os.environ, LOTSE_PASSWORD=DEMO_PASSWORD)
+        started = time.time()
+        # A process group of its own: the demo alone decides when Lotse stops (SIGTERM, which
+        # Lotse handles like Ctrl-C), so a Ctrl-C during its start-up cannot cut an import short.
         bot = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(config_path)], env=env, cwd=ROOT
+            [sys.executable, "-m", "bot", "run", "--config", str(config_path)], env=env, cwd=ROOT, process_group=0
         )
+        if not _wait_first_sync(bot, lotse_config.storage.data_dir / HEARTBEAT_FILE, started):
+            return bot.returncode or 1
         coordinator = config["access"]["coordinators"][0]
         print(
             "\n"
@@ -186,20 +255,29 @@ def main(argv: list[str] | None = None) -> int:
             "=======================================================\n",
             flush=True,
         )
-        try:
-            bot.wait()
-        except KeyboardInterrupt:
-            pass
+        code = bot.wait()
+        print(f"== Lotse stopped (exit code {code})", flush=True)
+        return code
+    except KeyboardInterrupt:
+        _hold_signals()
+        print("\n== stopping the demo", flush=True)
         return 0
     finally:
-        if bot and bot.poll() is None:
-            bot.send_signal(signal.SIGINT)
+        _hold_signals()
+        if bot is not None and bot.poll() is None:
+            print("== stopping Lotse", flush=True)
+            bot.send_signal(signal.SIGTERM)
             try:
-                bot.wait(timeout=20)
+                bot.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 bot.kill()
-        print("== stopping Synapse", flush=True)
-        hs.stop()
+                bot.wait()
+        if hs is not None and hs.process is not None:
+            print("== stopping Synapse", flush=True)
+            hs.stop()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
 
 
 if __name__ == "__main__":

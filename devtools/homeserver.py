@@ -151,7 +151,28 @@ class LocalSynapse:
             path.write_text(secrets.token_hex(24))
         return path.read_text().strip()
 
-    def start(self, timeout: float = 60.0) -> LocalSynapse:
+    def running_leftovers(self) -> list[int]:
+        """Pids of Synapse processes still running on this directory's config (an earlier run that
+        was killed before it could stop them)."""
+        from devtools import processes
+
+        mine = self.process.pid if self.process else None
+        found = processes.find(["synapse.app.homeserver", "-c", str(self.config_file)])
+        return [proc.pid for proc in found if proc.pid != mine]
+
+    def stop_leftovers(self) -> list[int]:
+        """Stop a Synapse left running on this directory by an earlier run; returns their pids."""
+        from devtools import processes
+
+        stale = self.running_leftovers()
+        for pid in stale:
+            processes.stop(pid)
+        return stale
+
+    def start(self, timeout: float = 120.0) -> LocalSynapse:
+        """Start Synapse and wait until it answers. Whatever interrupts the start (Ctrl-C
+        included) stops the process again: a failed start leaves nothing running."""
+        self.stop_leftovers()
         self.write_config()
         if port_in_use(self.port):
             raise HomeserverError(f"port {self.port} on 127.0.0.1 is already in use")
@@ -162,37 +183,54 @@ class LocalSynapse:
                 check=True,
                 capture_output=True,
             )
-        out = open(self.directory / "stdout.log", "ab")
-        self.process = subprocess.Popen(
-            [python, "-m", "synapse.app.homeserver", "-c", str(self.config_file)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=self.directory,
-            start_new_session=True,
-        )
+        try:
+            with open(self.directory / "stdout.log", "ab") as out:
+                self.process = subprocess.Popen(
+                    [python, "-m", "synapse.app.homeserver", "-c", str(self.config_file)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.directory,
+                    # Its own session: a Ctrl-C for the demo reaches the demo, which then stops Synapse.
+                    start_new_session=True,
+                )
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise HomeserverError(f"Synapse exited early; see {self.directory / 'stdout.log'}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=2) as resp:
+                with urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=5) as resp:
                     if resp.status == 200:
-                        return self
+                        return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.2)
-        self.stop()
-        raise HomeserverError(f"Synapse did not answer within {timeout:.0f} s")
+        raise HomeserverError(f"Synapse did not answer within {timeout:.0f} s; see {self.directory / 'homeserver.log'}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+        """Stop Synapse (SIGTERM, SIGKILL after 20 s) and wait for it. Safe to call twice."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
             try:
-                self.process.wait(timeout=20)
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        process.wait()
 
     def _request(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
         req = urllib.request.Request(

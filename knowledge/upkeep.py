@@ -70,14 +70,20 @@ async def _clear_left(policy: RetentionPolicy, now: datetime, directory: Directo
     return cleared
 
 
+# A re-confirmation request that may not have arrived is offered again for this many days.
+RESEND_DAYS = 7
+
+
 class DirectoryKeeping:
     def __init__(self, directory: DirectoryService, policy: DirectoryPolicy):
         self.directory = directory
         self.policy = policy
 
     async def confirmation_round(self, now: datetime) -> list[RoleEntry]:
-        """Roles whose holders are asked now to re-confirm (every N months; marked as asked).
-        Entries asked long enough ago without an answer are marked unconfirmed."""
+        """Roles whose holders are asked to re-confirm (every N months; marked as asked, with the
+        day). Roles asked in the last RESEND_DAYS days are offered again: the bot sends a request
+        only if it was not delivered (its key names the day of asking). Entries asked long
+        enough ago without an answer are marked unconfirmed."""
         today = now.date()
         asked: list[RoleEntry] = []
         for role in self.directory.all():
@@ -89,19 +95,26 @@ class DirectoryKeeping:
                     continue
                 asked.append(await self.directory.update(role.id, LOTSE, now, "confirmation_requested",
                                                          confirmation_requested=today))
-            elif _days(today, requested) >= self.policy.unconfirmed_after_days and role.status is RoleStatus.ACTIVE:
+                continue
+            if role.matrix_id and _days(today, requested) < RESEND_DAYS:
+                asked.append(role)
+            if _days(today, requested) >= self.policy.unconfirmed_after_days and role.status is RoleStatus.ACTIVE:
                 await self.directory.update(role.id, LOTSE, now, "unconfirmed", status=RoleStatus.UNCONFIRMED)
         return asked
 
     async def funding_round(self, now: datetime) -> list[RoleEntry]:
-        """Funded posts that end within the warning period, each reported once."""
+        """Funded posts that end within the warning period (marked as reminded). Reminded posts
+        are offered again until they end: the bot sends only what was not delivered."""
         today = now.date()
         ending: list[RoleEntry] = []
         for role in self.directory.all():
-            if not role.funded_until or role.funding_reminded:
+            if not role.funded_until or _days(role.funded_until, today) > self.policy.funding_warning_days:
                 continue
-            if _days(role.funded_until, today) <= self.policy.funding_warning_days:
-                ending.append(await self.directory.update(role.id, LOTSE, now, "funding_reminded", funding_reminded=True))
+            if role.funding_reminded:
+                if role.funded_until >= today:
+                    ending.append(role)
+                continue
+            ending.append(await self.directory.update(role.id, LOTSE, now, "funding_reminded", funding_reminded=True))
         return ending
 
 

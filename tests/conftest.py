@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -22,6 +24,19 @@ import pytest
 from knowledge.storage import Database
 
 PG_URL = os.environ.get("LOTSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _stop_like_ctrl_c(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    """SIGTERM (a CI time limit, tasks.py passing one on) ends the run the way Ctrl-C does: pytest
+    then runs the finalisers, which stop the Synapse and the bots the tests started."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -51,7 +66,8 @@ def _postgres_schema_url() -> tuple[str, str]:
         with psycopg.connect(PG_URL, connect_timeout=5, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {PG_URL} is not reachable: {exc}"
+        message = (f"PostgreSQL at {PG_URL} is not reachable: {exc}. `python3 tasks.py test` starts a throwaway "
+                   "one when LOTSE_TEST_POSTGRES (this URL) cannot be reached")
         if IN_CI:
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(message)

@@ -479,7 +479,8 @@ async def confirmation_round(services: Services, now: datetime) -> list[Outgoing
         if role.matrix_id:
             holder = Destination.direct(role.matrix_id)
             request = _confirmation_request(services, role, await services.language_for(holder))
-            out.append(Outgoing(holder, request, f"confirm:{role.id}:{now.date().isoformat()}"))
+            asked = role.confirmation_requested or now.date()
+            out.append(Outgoing(holder, request, f"confirm:{role.id}:{asked.isoformat()}"))
     return out
 
 

@@ -121,8 +121,13 @@ async def test_confirmation_round_asks_by_direct_message_once_then_marks_unconfi
     assert dm("@k.vogelsang:integration.example") not in asked  # confirmed in October
     request = next(o for o in first if o.target == dm("@f.nguyen:integration.example"))
     assert "Berater Jugendmigrationsdienst" in request.reply.body and "Antworte mit „ja“" in request.reply.body
-    assert await jobs.confirmation_round(services, clock()) == []  # asked once, not again
-    clock.advance(days=31)
+    # Asked once: a second round marks nothing new and offers the same messages under the same
+    # keys, which the bot sends only if they were not delivered.
+    again = await jobs.confirmation_round(services, clock())
+    assert sorted(o.key for o in again) == sorted(o.key for o in first)
+    clock.advance(days=8)
+    assert await jobs.confirmation_round(services, clock()) == []  # a week later: no longer offered
+    clock.advance(days=23)
     await jobs.confirmation_round(services, clock())
     assert dm("@a.rahimi:integration.example") in asked  # p16, last confirmed in April
     assert directory.get("p16").status is RoleStatus.UNCONFIRMED  # asked 31 days ago, no answer
@@ -159,6 +164,9 @@ async def test_funding_reminder_eight_weeks_before_once(chat, clock):
     ids = sorted(o.key.split(":")[1] for o in first)
     assert ids == ["p04", "p10", "p25"]  # all funded until 31 December 2026
     assert "endet am Donnerstag, 31. Dezember 2026" in first[0].reply.body
+    # Reminded once: later rounds offer the same keys (sent only if not delivered) until the post ends.
+    assert sorted(o.key for o in await jobs.funding_round(services, clock())) == sorted(o.key for o in first)
+    clock.advance(days=60)
     assert await jobs.funding_round(services, clock()) == []
 
 

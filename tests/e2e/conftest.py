@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools import processes
 from devtools.homeserver import LocalSynapse
 from tests.e2e.harness import BotRunner, MatrixUser, bot_config, unique
 
@@ -11,6 +12,21 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+async def stop_what_the_test_started(tmp_path):
+    """The finaliser of every e2e test, passed or failed: in-process bots still running are
+    stopped, and so is every process whose command line names the test's directory (a bot
+    process, a Synapse of the test's own)."""
+    yield
+    for runner in list(BotRunner.running):
+        try:
+            await runner.stop()
+        except Exception:  # noqa: BLE001 - the test has failed already; clean up the rest
+            BotRunner.running.discard(runner)
+    for proc in processes.mentioning(f"{tmp_path}/"):
+        processes.stop(proc.pid)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from nio import AsyncClient, AsyncClientConfig, RoomMemberEvent, RoomMessageNotice
 
@@ -17,7 +18,9 @@ from devtools.clients import encryption_housekeeping
 from devtools.homeserver import LocalSynapse
 
 _ids = itertools.count(1)
-TIMEOUT = 30.0
+# Generous: a test waits for a condition, and on a busy machine (CI, several test runs at once)
+# a reply can take many seconds. A passing test never waits this long.
+TIMEOUT = 120.0
 
 
 def unique(name: str) -> str:
@@ -35,11 +38,17 @@ class BotRunner:
     task: asyncio.Task | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
+    running: ClassVar[set[BotRunner]] = set()  # stopped by the e2e tier's finaliser if a test did not
+
+    def __hash__(self) -> int:
+        return id(self)
+
     async def start(self, timeout: float = TIMEOUT) -> BotRunner:
         os.environ[self.config.matrix.password_env] = self.password
         self.stop_event = asyncio.Event()
         self.app = Lotse(self.config, self.clock) if self.clock else Lotse(self.config)
         self.task = asyncio.create_task(self._main(self.app, self.stop_event))
+        BotRunner.running.add(self)
         await self.wait_synced(timeout)
         return self
 
@@ -62,7 +71,10 @@ class BotRunner:
 
     async def stop(self) -> None:
         self.stop_event.set()
-        await asyncio.wait_for(self.task, TIMEOUT)
+        try:
+            await asyncio.wait_for(self.task, TIMEOUT)
+        finally:
+            BotRunner.running.discard(self)
 
     async def restart(self) -> None:
         await self.stop()
@@ -202,7 +214,8 @@ def bot_config(hs: LocalSynapse, data_dir: Path, localpart: str, **overrides) ->
 
 
 class BotProcess:
-    """Lotse as its own process (`python -m bot run`), so that it can be killed with SIGKILL."""
+    """Lotse as its own process (`python -m bot run`), so that it can be killed with SIGKILL.
+    Its command line names its directory, so the e2e tier's finaliser finds it if a test fails."""
 
     def __init__(self, config_data: dict, directory: Path, password: str):
         import yaml as _yaml
@@ -218,23 +231,29 @@ class BotProcess:
         import subprocess
         import sys
 
-        log = open(self.directory / "lotse.log", "ab")
         env = dict(os.environ, LOTSE_TEST_PASSWORD=self.password)
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(self.config_file)],
-                                        env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.directory / "lotse.log", "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(self.config_file)],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         import signal
 
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=TIMEOUT)
 
     def stop(self) -> None:
+        """SIGTERM (Lotse stops cleanly), SIGKILL if it has not ended after TIMEOUT seconds."""
         import signal
+        import subprocess
 
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 class UserApi:

@@ -18,14 +18,20 @@ async def test_a_homeserver_that_is_down_at_start_is_retried_until_it_comes_up(t
     hs.stop()
     runner = BotRunner(bot_config(hs, tmp_path / "bot", "lotse"), "pw-bot")
     with caplog.at_level(logging.WARNING, logger="bot.app"):
-        # Backoff is capped at a minute; a cold Synapse start on a fresh machine adds more.
-        starting = asyncio.create_task(runner.start(timeout=150))
-        await asyncio.sleep(2.5)
+        # Backoff is capped at a minute; a cold Synapse start on a busy machine adds more.
+        starting = asyncio.create_task(runner.start(timeout=600))
+        # Wait for the first failed attempt (on a busy machine the bot's start-up takes a while).
+        deadline = asyncio.get_running_loop().time() + 300
+        while "homeserver not reachable" not in caplog.text:
+            if starting.done():
+                starting.result()  # shows why the start ended
+                raise AssertionError("the bot gave up while the homeserver was down")
+            assert asyncio.get_running_loop().time() < deadline, "no attempt to reach the homeserver within 300 s"
+            await asyncio.sleep(0.1)
         assert not starting.done(), "the bot gave up while the homeserver was down"
-        assert "homeserver not reachable" in caplog.text
     await asyncio.to_thread(hs.start)
     try:
-        await asyncio.wait_for(starting, 160)
+        await asyncio.wait_for(starting, 600)
         anna = await MatrixUser(hs, "anna").login()
         room = await anna.create_room(invite=["@lotse:localhost"])
         await anna.wait_joined(room, "@lotse:localhost")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import stat
+from functools import reduce
 
+import base58
 import pytest
 
 from bot.crosssigning import (
@@ -81,7 +83,14 @@ def test_a_damaged_key_file_is_reported_not_replaced(tmp_path):
 def test_recovery_keys_round_trip_and_typos_are_caught():
     key = os.urandom(32)
     text = encode_recovery_key(key)
-    assert text.startswith("EsT") and all(len(group) == 4 for group in text.split()[:-1])
+    # The spec's format: base58 of 0x8B 0x01, the key and a parity byte, in groups of four.
+    # Every such key starts "Es"; the third character depends on the key (EsT, EsU, rarely EsS).
+    assert text.startswith("Es") and all(len(group) == 4 for group in text.split()[:-1])
+    raw = base58.b58decode(text.replace(" ", ""))
+    assert raw[:2] == bytes([0x8B, 0x01]) and raw[2:34] == key and len(raw) == 35
+    assert reduce(lambda a, b: a ^ b, raw, 0) == 0
+    for extreme in (bytes(32), bytes([255]) * 32):  # the smallest and largest keys decode too
+        assert decode_recovery_key(encode_recovery_key(extreme)) == extreme
     assert decode_recovery_key(text) == key
     assert decode_recovery_key(text.replace(" ", "")) == key
     typo = text[:5] + ("a" if text[5] != "a" else "b") + text[6:]
